@@ -1,0 +1,10 @@
+#ifndef RALLY_FUZZ_DRIVER_H
+#define RALLY_FUZZ_DRIVER_H
+#include <stddef.h>
+#include <stdint.h>
+
+/// Runs libFuzzer over `callback` when the binary was linked with -sanitize=fuzzer;
+/// returns -1 when it was not (then the caller replays files instead).
+int fuzz_run_driver(int argc, char **argv, int (*callback)(const uint8_t *, size_t));
+
+#endif

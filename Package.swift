@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One target per layer; arrows point down to pure code (see docs/ARCHITECTURE.md).
+// C libraries are reached through small shim targets: Swift cannot call C macros or
+// variadic functions, and Glibc does not export epoll/eventfd/signalfd/tcp headers.
+let package = Package(
+    name: "Rally",
+    products: [
+        .executable(name: "rally-server", targets: ["rally-server"]),
+        // The pure layers, for the fuzz package (Fuzz/) and other tools.
+        .library(name: "HTTP1", targets: ["HTTP1"]),
+        .library(name: "WebSocket", targets: ["WebSocket"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C shims
+        .target(name: "CEpoll"),
+        .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+
+        // Pure layers: no sockets, no clock, no threads.
+        .target(name: "HTTP1"),
+        .target(name: "WebSocket", dependencies: ["CZlib"]),
+
+        // I/O layers.
+        .target(name: "Reactor", dependencies: ["CEpoll"],
+                swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(name: "TLS", dependencies: ["COpenSSL"],
+                swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(name: "Server",
+                dependencies: ["Reactor", "TLS", "HTTP1", "WebSocket",
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: [.swiftLanguageMode(.v5)]),
+        .executableTarget(name: "rally-server",
+                          dependencies: ["Server",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "Logging", package: "swift-log")],
+                          swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        // Tests mirror targets.
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"]),
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CEpoll"],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL"],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Reactor", "WebSocket", "HTTP1"],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
+    ]
+)

@@ -1,0 +1,68 @@
+import Reactor
+import WebSocket
+
+extension Connection {
+    /// Runs bytes through the WebSocket state machine and carries out its actions in order.
+    func receiveWebSocket(_ bytes: UnsafeRawBufferPointer) {
+        guard webSocket != nil else { return }
+        pingOutstanding = false
+        context.actions.removeAll(keepingCapacity: true)
+        webSocket!.receive(bytes, into: &context.actions)
+        // Actions are copied out: carrying one out may re-enter (a write that overflows).
+        let actions = context.actions
+        context.actions.removeAll(keepingCapacity: true)
+        perform(actions)
+    }
+
+    func perform(_ actions: [WebSocketAction]) {
+        for action in actions {
+            switch action {
+            case .message(let opcode, let payload):
+                if context.routes.echo { echo(opcode, payload) }
+            case .sendFrame(let opcode, let payload):
+                sendFrame(opcode, payload, compressed: false)
+            case .sendClose(let code, let reason):
+                sendClose(code: code, reason: reason)
+            case .closeTransport:
+                flushTLS()
+                channel.closeAfterFlush()
+            }
+        }
+    }
+
+    /// Starts the closing handshake from our side (going away, slow consumer, idle).
+    func closeWebSocket(code: UInt16, reason: String) {
+        guard webSocket != nil else { return }
+        let actions = webSocket!.initiateClose(code: code, reason: reason)
+        perform(actions)
+        // Wait for the peer's close frame, but not forever.
+        channel.setDeadline(after: context.loop.configuration.lingerNanoseconds)
+    }
+
+    private func echo(_ opcode: WebSocketOpcode, _ payload: [UInt8]) {
+        sendFrame(opcode, payload, compressed: deflate != nil)
+    }
+
+    private func sendClose(code: UInt16?, reason: String) {
+        sendFrame(.close, FrameEncoder.closePayload(code: code, reason: reason), compressed: false)
+    }
+
+    /// Frames `payload` (compressing it when asked and negotiated) and queues it.
+    func sendFrame(_ opcode: WebSocketOpcode, _ payload: [UInt8], compressed: Bool) {
+        if compressed, let deflate {
+            let body = payload.withUnsafeBytes { deflate.compress($0) }
+            writeFrame(opcode, body, rsv1: true)
+        } else {
+            writeFrame(opcode, payload, rsv1: false)
+        }
+    }
+
+    private func writeFrame(_ opcode: WebSocketOpcode, _ payload: [UInt8], rsv1: Bool) {
+        withUnsafeTemporaryAllocation(byteCount: 14, alignment: 1) { header in
+            let n = FrameEncoder.encodeHeader(into: header, opcode: opcode, payloadLength: payload.count,
+                                              fin: true, rsv1: rsv1, maskingKey: nil)
+            send(UnsafeRawBufferPointer(rebasing: header[0..<n]))
+        }
+        payload.withUnsafeBytes { send($0) }
+    }
+}

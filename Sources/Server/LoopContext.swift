@@ -1,0 +1,47 @@
+import Logging
+import Reactor
+import TLS
+import WebSocket
+
+/// What one loop's connections share: scratch buffers, the deflate codec for connections
+/// without context takeover (one per loop, so a message is compressed once and zlib memory
+/// does not grow with connections), and the reused action list.
+final class LoopContext {
+    let loop: EventLoop
+    let configuration: ServerConfiguration
+    let logger: Logger
+    let tls: TLSContext?
+    let routes: Routes
+    /// Shared by every connection that negotiated no context takeover in both directions.
+    lazy var sharedDeflate = DeflateCodec(parameters: .noContextTakeover)
+    /// Reused by every `WebSocketConnection.receive` call on this loop.
+    var actions: [WebSocketAction] = []
+    /// TLS records in, TLS records out (one record is at most 16 KiB of plaintext).
+    let tlsScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 17 << 10, alignment: 16)
+    /// Contiguous plaintext for one `SSL_write` per flush.
+    var tlsPlaintext: [UInt8] = []
+
+    init(loop: EventLoop, configuration: ServerConfiguration, logger: Logger, tls: TLSContext?, routes: Routes) {
+        self.loop = loop
+        self.configuration = configuration
+        self.logger = logger
+        self.tls = tls
+        self.routes = routes
+    }
+
+    deinit { tlsScratch.deallocate() }
+
+    /// Once a second: ping quiet WebSockets, close dead ones, drop stalled handshakes.
+    func sweep() {
+        let now = loop.now
+        loop.forEachChannel { channel in
+            guard let connection = channel.handler as? Connection else { return }
+            connection.sweep(now: now)
+        }
+    }
+}
+
+/// Which endpoints exist.
+struct Routes {
+    var echo: Bool
+}

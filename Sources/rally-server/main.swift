@@ -1,0 +1,7 @@
+import ArgumentParser
+import Logging
+import Reactor
+import Server
+
+blockTerminationSignals()
+RallyCommand.main()

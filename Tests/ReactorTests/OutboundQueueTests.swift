@@ -1,0 +1,49 @@
+import Glibc
+import Testing
+@testable import Reactor
+
+@Suite struct OutboundQueueTests {
+    func drain(_ queue: inout OutboundQueue, taking steps: [Int]) -> [UInt8] {
+        var out: [UInt8] = []
+        let iov = UnsafeMutablePointer<iovec>.allocate(capacity: 64)
+        defer { iov.deallocate() }
+        for step in steps where !queue.isEmpty {
+            let count = queue.gather(into: iov, limit: 64)
+            var left = step
+            for i in 0..<Int(count) where left > 0 {
+                let n = min(left, iov[i].iov_len)
+                out.append(contentsOf: UnsafeRawBufferPointer(start: iov[i].iov_base, count: n))
+                left -= n
+            }
+            queue.consume(min(step, queue.byteCount)) { _ in }
+        }
+        return out
+    }
+
+    @Test func bytesLeaveInOrderAcrossChunksWhateverTheWriteSizes() {
+        let input = (0..<200).map { UInt8($0) }
+        for step in [1, 3, 7, 16, 50, 199, 500] {
+            var queue = OutboundQueue()
+            for piece in stride(from: 0, to: input.count, by: 13) {
+                input[piece..<min(piece + 13, input.count)].withUnsafeBytes { bytes in
+                    queue.append(bytes) { ByteChunk(capacity: max($0, 32)) }
+                }
+            }
+            let out = drain(&queue, taking: Array(repeating: step, count: 400))
+            #expect(out == input, "step \(step)")
+            #expect(queue.isEmpty)
+        }
+    }
+
+    @Test func discardKeepsAPartlyWrittenChunkWhole() {
+        var queue = OutboundQueue()
+        [UInt8](repeating: 1, count: 10).withUnsafeBytes { queue.append($0) { ByteChunk(capacity: $0) } }
+        queue.append(shared: ByteChunk(sharing: [2, 2]))
+        _ = drain(&queue, taking: [4])
+        #expect(queue.isMidChunk)
+        let dropped = queue.discardUnstarted()
+        #expect(dropped == 2)
+        #expect(queue.byteCount == 6)
+        #expect(drain(&queue, taking: [100]) == [UInt8](repeating: 1, count: 6))
+    }
+}

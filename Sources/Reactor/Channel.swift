@@ -9,9 +9,9 @@ public protocol ChannelHandler: AnyObject {
     /// that asked with `wantsWillFlush`): last chance to move pending data into the queue, e.g.
     /// to encrypt a whole iteration's plaintext in one TLS record batch.
     func channelWillFlush(_ channel: Channel)
-    /// The outbound queue passed its limit (or the loop's budget cut this channel). Called once.
-    /// The handler should discard what it can, queue a goodbye and close; if it does nothing
-    /// the channel is closed at once.
+    /// The outbound queue passed its limit: the peer does not read fast enough. Called once, at
+    /// flush time (so every frame written during the iteration is complete). The handler may
+    /// queue a goodbye and `closeAfterFlush`; if it leaves the channel open it is closed at once.
     func channelOutboundOverflow(_ channel: Channel)
     /// The channel is closed; no call follows.
     func channelClosed(_ channel: Channel)
@@ -40,6 +40,8 @@ public final class Channel {
     /// The handler wants `channelWillFlush` before each flush.
     public var wantsWillFlush = false
     var overflowed = false
+    /// A write found the queue already over its limit; handled at the next flush.
+    var overflowPending = false
 
     enum State: UInt8 {
         case open
@@ -81,14 +83,15 @@ public final class Channel {
         didQueue(chunk.count)
     }
 
+    /// The limit applies to the backlog a write lands on: a queue already holding more than
+    /// `maxOutboundBytesPerChannel` makes its channel a slow consumer. So one message larger
+    /// than the limit (up to the message size limit) can still be sent to a reader that keeps
+    /// up, and a connection's queue never exceeds the limit by more than one iteration's writes.
     private func didQueue(_ n: Int) {
         loop.outboundTotal += n
         loop.markDirty(self)
-        if outbound.byteCount > loop.configuration.maxOutboundBytesPerChannel && !overflowed {
-            overflow()
-        } else if loop.outboundTotal > loop.configuration.outboundBudget {
-            loop.enforceBudget()
-        }
+        if outbound.byteCount - n > loop.configuration.maxOutboundBytesPerChannel { overflowPending = true }
+        if loop.outboundTotal > loop.configuration.outboundBudget { loop.enforceBudget() }
     }
 
     /// Declares this channel a slow consumer: once, the handler decides how to say goodbye.
@@ -98,12 +101,6 @@ public final class Channel {
         loop.metrics.overflows += 1
         if let handler { handler.channelOutboundOverflow(self) }
         if state == .open { close() }
-    }
-
-    /// Drops queued bytes that have not started to leave (a partly written frame is kept so the
-    /// stream stays well-formed). Used before a goodbye to a slow consumer.
-    public func discardUnstartedOutput() {
-        loop.outboundTotal -= outbound.discardUnstarted()
     }
 
     // MARK: Backpressure on input

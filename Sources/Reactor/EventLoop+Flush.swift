@@ -59,18 +59,18 @@ extension EventLoop {
         }
     }
 
-    /// The loop's queues together passed the budget: cut the largest first (each becomes a
-    /// slow consumer) until the total is back under.
+    /// The loop's queues together passed the budget: close the channels with the largest
+    /// queues first, at once and without a goodbye (memory must be released now), until the
+    /// total is back under. Their clients reconnect and recover what they missed.
     func enforceBudget() {
         var candidates: [Channel] = []
-        forEachChannel { if $0.outboundBytes > 0 && !$0.overflowed { candidates.append($0) } }
+        forEachChannel { if $0.outboundBytes > 0 { candidates.append($0) } }
         candidates.sort { $0.outboundBytes > $1.outboundBytes }
         for channel in candidates {
             guard outboundTotal > configuration.outboundBudget else { return }
             metrics.budgetCuts += 1
-            channel.overflow()
-            // A handler may keep a goodbye frame queued; the rest of its queue is gone.
-            if channel.state != .closed { channel.discardUnstartedOutput() }
+            onWarning("loop outbound budget exceeded: closing fd \(channel.fd) with \(channel.outboundBytes) bytes queued")
+            closeChannel(channel)
         }
     }
 }

@@ -322,6 +322,7 @@ public final class EventLoop {
             channel.isDirty = false
             if channel.state != .closed {
                 if channel.wantsWillFlush { channel.handler?.channelWillFlush(channel) }
+                if channel.overflowPending && !channel.overflowed { channel.overflow() }
                 if channel.state != .closed { flush(channel) }
             }
             i += 1

@@ -16,10 +16,6 @@ public struct OutboundQueue {
 
     public var isEmpty: Bool { byteCount == 0 }
 
-    /// True when part of the first chunk has already gone out: that chunk must be finished
-    /// before anything else may be written, or the peer would see a torn frame.
-    public var isMidChunk: Bool { headOffset > 0 }
-
     /// Copies `bytes` to the end of the queue, filling the tail chunk first.
     /// `makeChunk` provides a fresh owned chunk of at least the given size.
     public mutating func append(_ bytes: UnsafeRawBufferPointer, makeChunk: (Int) -> ByteChunk) {
@@ -84,23 +80,6 @@ public struct OutboundQueue {
             chunks.removeFirst(head)
             head = 0
         }
-    }
-
-    /// Drops everything not yet started; keeps a partly written first chunk so the byte stream
-    /// stays well-formed. Returns the number of bytes dropped.
-    @discardableResult
-    public mutating func discardUnstarted() -> Int {
-        guard !isEmpty else { return 0 }
-        if headOffset > 0 {
-            let keep = chunks[head].count - headOffset
-            let dropped = byteCount - keep
-            chunks.removeSubrange((head + 1)...)
-            byteCount = keep
-            return dropped
-        }
-        let dropped = byteCount
-        releaseStorage()
-        return dropped
     }
 
     /// Drops everything; returns the number of bytes dropped.

@@ -67,7 +67,11 @@ extension Connection {
         http = nil
         var configuration = WebSocketConfiguration()
         configuration.maxMessageSize = context.configuration.maxMessageSize
-        configuration.maxFramePayload = context.configuration.maxMessageSize
+        // A compressed frame of incompressible data is slightly larger than the message it
+        // carries (stored deflate blocks: 5 bytes per 64 KiB); the message limit itself is
+        // enforced on the payload, or on the inflated output.
+        let size = context.configuration.maxMessageSize
+        configuration.maxFramePayload = size + size / 256 + 1024
         webSocket = WebSocketConnection(configuration: configuration, deflate: negotiated, codec: deflate)
         if !leftover.isEmpty { leftover.withUnsafeBytes { receiveWebSocket($0) } }
     }

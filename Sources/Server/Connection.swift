@@ -104,13 +104,11 @@ final class Connection: ChannelHandler {
 
     // MARK: Limits and lifecycle
 
-    /// The peer does not read fast enough. Over plain TCP the queued frames that have not
-    /// started are dropped and a 4001 close frame takes their place; over TLS the records
-    /// cannot be cut, so the close frame follows them. Either way the connection closes soon.
+    /// The peer does not read fast enough: a 4001 close frame follows what is queued (frames
+    /// cannot be cut out of a byte stream, nor records out of a TLS stream), and the
+    /// connection closes once that is written, or at the linger deadline.
     func channelOutboundOverflow(_ channel: Channel) {
         context.logger.info("slow consumer disconnected", metadata: ["queued": "\(channel.outboundBytes)"])
-        if tls == nil { channel.discardUnstartedOutput() }
-        pendingPlaintext = []
         closeWebSocket(code: RallyCloseCode.slowConsumer, reason: "slow consumer, reconnect")
         flushTLS()
         channel.closeAfterFlush()

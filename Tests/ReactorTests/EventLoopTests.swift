@@ -97,44 +97,52 @@ import Testing
         #expect(poller.closed == [106])
     }
 
-    @Test func slowConsumerOverflowIsReportedOnceAndClosesByDefault() throws {
+    @Test func slowConsumerIsDeclaredAtFlushOnceTheBacklogPassesTheLimit() throws {
         let loop = try makeLoop { $0.maxOutboundBytesPerChannel = 100 }
         let handler = RecordingHandler()
         let channel = try loop.adopt(fd: 107, handler: handler)
         poller.writeAllowances[107] = [0, 0, 0]
-        channel.write([UInt8](repeating: 1, count: 60))
+        // One write larger than the limit onto an empty queue is accepted.
+        channel.write([UInt8](repeating: 1, count: 150))
         loop.runOnce(timeoutMilliseconds: 0)
         #expect(handler.overflows == 0)
-        channel.write([UInt8](repeating: 2, count: 60))
+        #expect(!channel.isClosed)
+        // The next write lands on a backlog over the limit: reported once, at the flush.
+        channel.write([UInt8](repeating: 2, count: 10))
+        channel.write([UInt8](repeating: 3, count: 10))
+        #expect(handler.overflows == 0)
+        loop.runOnce(timeoutMilliseconds: 0)
         #expect(handler.overflows == 1)
+        // The handler did nothing, so the channel was closed.
         #expect(channel.isClosed)
         #expect(handler.closes == 1)
     }
 
-    @Test func overflowHandlerCanDiscardAndSayGoodbye() throws {
+    @Test func overflowGoodbyeFollowsEveryWholeFrameQueuedBeforeIt() throws {
         let loop = try makeLoop { $0.maxOutboundBytesPerChannel = 100 }
         let handler = RecordingHandler()
         let channel = try loop.adopt(fd: 108, handler: handler)
         handler.onOverflow = { channel in
-            channel.discardUnstartedOutput()
             channel.write([0xBB])
             channel.closeAfterFlush()
         }
         poller.writeAllowances[108] = [10, 0]
-        channel.write([UInt8](repeating: 1, count: 50))   // chunk A: 10 bytes will leave, 40 wait
+        channel.write([UInt8](repeating: 1, count: 150))
         loop.runOnce(timeoutMilliseconds: 0)
-        channel.write([UInt8](repeating: 2, count: 80))   // over the limit
+        // A "frame" in two writes (header, then payload) over the limit: nothing is cut
+        // between them; the goodbye comes after both.
+        channel.write([0xAA])
+        channel.write([UInt8](repeating: 2, count: 20))
+        loop.runOnce(timeoutMilliseconds: 0)
         #expect(handler.overflows == 1)
-        // The partly written chunk is kept whole so the peer never sees a torn frame.
         poller.batches = [[PollEvent(fd: 108, writable: true)]]
         loop.runOnce(timeoutMilliseconds: 0)
         let out = poller.written[108] ?? []
-        #expect(out.count >= 10)
-        #expect(out.last == 0xBB)
+        #expect(out == [UInt8](repeating: 1, count: 150) + [0xAA] + [UInt8](repeating: 2, count: 20) + [0xBB])
         #expect(poller.shutdowns == [108])
     }
 
-    @Test func loopBudgetCutsTheLargestQueuesFirst() throws {
+    @Test func loopBudgetClosesTheLargestQueuesFirst() throws {
         let loop = try makeLoop { $0.outboundBudget = 250; $0.maxOutboundBytesPerChannel = 1000 }
         var handlers: [RecordingHandler] = []
         var channels: [Channel] = []
@@ -148,7 +156,7 @@ import Testing
             channel.write([UInt8](repeating: 1, count: size))
         }
         // 260 queued > 250: the 120-byte queue goes first, and that is enough.
-        #expect(handlers.map(\.overflows) == [0, 1, 0])
+        #expect(handlers.map(\.closes) == [0, 1, 0])
         #expect(channels[1].isClosed)
         #expect(!channels[0].isClosed && !channels[2].isClosed)
         #expect(loop.outboundTotal == 140)

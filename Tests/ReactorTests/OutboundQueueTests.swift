@@ -35,15 +35,13 @@ import Testing
         }
     }
 
-    @Test func discardKeepsAPartlyWrittenChunkWhole() {
+    @Test func drainedQueueReleasesItsChunks() {
         var queue = OutboundQueue()
+        var recycled = 0
         [UInt8](repeating: 1, count: 10).withUnsafeBytes { queue.append($0) { ByteChunk(capacity: $0) } }
         queue.append(shared: ByteChunk(sharing: [2, 2]))
-        _ = drain(&queue, taking: [4])
-        #expect(queue.isMidChunk)
-        let dropped = queue.discardUnstarted()
-        #expect(dropped == 2)
-        #expect(queue.byteCount == 6)
-        #expect(drain(&queue, taking: [100]) == [UInt8](repeating: 1, count: 6))
+        queue.consume(12) { _ in recycled += 1 }
+        #expect(queue.isEmpty)
+        #expect(recycled == 1)  // the owned chunk; the shared one is never recycled
     }
 }

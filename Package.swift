@@ -4,6 +4,11 @@ import PackageDescription
 // One target per layer; arrows point down to pure code (see docs/ARCHITECTURE.md).
 // C libraries are reached through small shim targets: Swift cannot call C macros or
 // variadic functions, and Glibc does not export epoll/eventfd/signalfd/tcp headers.
+// Dynamic exclusivity checks cost ~7% of the CPU of an echoed message (a thread-local access
+// set consulted on every class-property access). The reactor, the codec and the server are
+// single-threaded per loop and checked in debug builds (tests run there with the checks on).
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "Rally",
     products: [
@@ -24,17 +29,17 @@ let package = Package(
 
         // Pure layers: no sockets, no clock, no threads.
         .target(name: "HTTP1"),
-        .target(name: "WebSocket", dependencies: ["CZlib"]),
+        .target(name: "WebSocket", dependencies: ["CZlib"], swiftSettings: hotPath),
 
         // I/O layers.
         .target(name: "Reactor", dependencies: ["CEpoll"],
-                swiftSettings: [.swiftLanguageMode(.v5)]),
+                swiftSettings: [.swiftLanguageMode(.v5)] + hotPath),
         .target(name: "TLS", dependencies: ["COpenSSL"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "Server",
                 dependencies: ["Reactor", "TLS", "HTTP1", "WebSocket",
                                .product(name: "Logging", package: "swift-log")],
-                swiftSettings: [.swiftLanguageMode(.v5)]),
+                swiftSettings: [.swiftLanguageMode(.v5)] + hotPath),
         .executableTarget(name: "rally-server",
                           dependencies: ["Server",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -26,7 +26,9 @@ extension ChannelHandler {
 /// All methods must be called on the owning loop's thread.
 public final class Channel {
     public let fd: Int32
-    public unowned let loop: EventLoop
+    /// The owning loop. `unowned(unsafe)` (no reference-count traffic on every write): a loop
+    /// closes all its channels before it goes away.
+    public unowned(unsafe) let loop: EventLoop
     public var handler: ChannelHandler?
     var outbound = OutboundQueue()
     /// Monotonic time (ns) of the last bytes read; the idle sweep reads it.
@@ -88,8 +90,9 @@ public final class Channel {
     /// than the limit (up to the message size limit) can still be sent to a reader that keeps
     /// up, and a connection's queue never exceeds the limit by more than one iteration's writes.
     private func didQueue(_ n: Int) {
+        let loop = self.loop
         loop.outboundTotal += n
-        loop.markDirty(self)
+        if !isDirty { loop.markDirty(self) }
         if outbound.byteCount - n > loop.configuration.maxOutboundBytesPerChannel { overflowPending = true }
         if loop.outboundTotal > loop.configuration.outboundBudget { loop.enforceBudget() }
     }

@@ -42,3 +42,17 @@ extension EventLoop {
         setRegistration(.signals(SignalWatcher(fd: fd, handler: handler)), for: fd)
     }
 }
+
+/// Raises the soft limit on open descriptors to the hard limit (each connection is one);
+/// returns the limit now in force.
+@discardableResult
+public func raiseDescriptorLimit() -> Int {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+    if limit.rlim_cur < limit.rlim_max {
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+    return Int(limit.rlim_cur)
+}

@@ -7,7 +7,7 @@ extension Connection {
         while http != nil {
             let event: HTTPRequestEvent?
             do {
-                event = try http!.next()
+                event = try http!.parser.next()
             } catch {
                 respond(.error(error.status, message: error.reason, extraHeaders: HTTPHeaders()), close: true)
                 return
@@ -63,7 +63,7 @@ extension Connection {
             deflate = negotiated.requiresPrivateCodec ? DeflateCodec(negotiated: negotiated) : context.sharedDeflate
         }
         send(WebSocketUpgrade.acceptResponse(for: request, extraHeaders: extra).serialize())
-        let leftover = http?.takeRemainingBytes() ?? []
+        let leftover = http?.parser.takeRemainingBytes() ?? []
         http = nil
         var configuration = WebSocketConfiguration()
         configuration.maxMessageSize = context.configuration.maxMessageSize

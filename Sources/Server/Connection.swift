@@ -9,16 +9,19 @@ import WebSocket
 /// The pure layers decide (HTTP1's parser and upgrade validation, WebSocket's state machine);
 /// this class only moves bytes between them and the channel and carries out their actions.
 final class Connection: ChannelHandler {
-    unowned let context: LoopContext
-    unowned let channel: Channel
-    /// The HTTP phase: set until the request is answered or upgraded.
-    var http: HTTPRequestParser?
+    // unowned(unsafe): checked unowned references cost an atomic increment and decrement on
+    // every use, on the hottest path. Safe here: the channel owns this connection (its
+    // handler) and the server keeps every loop context alive longer than any connection.
+    unowned(unsafe) let context: LoopContext
+    unowned(unsafe) let channel: Channel
+    /// The HTTP phase: set until the request is answered or upgraded. Boxed, so that a
+    /// connection that became a WebSocket does not carry the parser's inline storage.
+    var http: HTTPExchange?
     /// The WebSocket phase: set from the upgrade on.
     var webSocket: WebSocketConnection?
     /// The compressor for this connection's messages when permessage-deflate was negotiated:
     /// the loop's shared codec (no context takeover) or one of its own.
     var deflate: DeflateCodec?
-    let acceptedAt: UInt64
     /// Present on TLS listeners. Plaintext written during an iteration waits in `pendingPlaintext`
     /// and is encrypted in one `SSL_write` when the loop flushes (corking through TLS).
     let tls: TLSSession?
@@ -29,8 +32,7 @@ final class Connection: ChannelHandler {
         self.context = context
         self.channel = channel
         self.tls = tls
-        self.acceptedAt = context.loop.now
-        self.http = HTTPRequestParser(limits: context.configuration.httpLimits)
+        self.http = HTTPExchange(limits: context.configuration.httpLimits, startedAt: context.loop.now)
         channel.wantsWillFlush = tls != nil
     }
 
@@ -59,7 +61,7 @@ final class Connection: ChannelHandler {
         if webSocket != nil {
             receiveWebSocket(bytes)
         } else if http != nil {
-            http!.feed(bytes)
+            http!.parser.feed(bytes)
             serveHTTP()
         }
     }
@@ -124,10 +126,10 @@ final class Connection: ChannelHandler {
     /// Called once a second by the loop's sweep.
     func sweep(now: UInt64) {
         let configuration = context.configuration
-        if http != nil {
+        if let http {
             // A slow or silent client may not hold a connection open without finishing its
             // request (slowloris): the head must be complete within the handshake time-out.
-            if now &- acceptedAt > configuration.handshakeTimeout { channel.close() }
+            if now &- http.startedAt > configuration.handshakeTimeout { channel.close() }
             return
         }
         guard webSocket != nil else { return }
@@ -151,5 +153,17 @@ final class Connection: ChannelHandler {
         } else {
             channel.closeAfterFlush()
         }
+    }
+}
+
+/// The state of a connection's HTTP phase.
+final class HTTPExchange {
+    var parser: HTTPRequestParser
+    /// When the connection was accepted: its request head must be complete in time.
+    let startedAt: UInt64
+
+    init(limits: HTTPParserLimits, startedAt: UInt64) {
+        parser = HTTPRequestParser(limits: limits)
+        self.startedAt = startedAt
     }
 }

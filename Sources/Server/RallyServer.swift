@@ -30,9 +30,12 @@ public final class RallyServer {
             loop.onStop.append { [unowned loop] in
                 loop.forEachChannel { ($0.handler as? Connection)?.goAway() }
             }
-            loop.repeating(every: 1_000_000_000) { [weak context] in
-                context?.sweep()
-                return context != nil
+            // unowned(unsafe), not weak: a weak reference gives the context a side table, and
+            // every retain of it on the data path would take the slow path. The context lives
+            // as long as the server, which outlives its loops' timers.
+            loop.repeating(every: 1_000_000_000) { [unowned(unsafe) context] in
+                context.sweep()
+                return true
             }
             contexts.append(context)
         }

@@ -4,4 +4,5 @@ import Reactor
 import Server
 
 blockTerminationSignals()
+raiseDescriptorLimit()
 RallyCommand.main()

@@ -26,6 +26,7 @@ let package = Package(
         .target(name: "CEpoll"),
         .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        .target(name: "CHiredis", linkerSettings: [.linkedLibrary("hiredis")]),
 
         // Pure layers: no sockets, no clock, no threads.
         .target(name: "HTTP1"),
@@ -47,6 +48,7 @@ let package = Package(
                           swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // Tests mirror targets.
+        .testTarget(name: "CHiredisTests", dependencies: ["CHiredis"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CEpoll"],

@@ -44,6 +44,8 @@ public final class Channel {
     var overflowed = false
     /// A write found the queue already over its limit; handled at the next flush.
     var overflowPending = false
+    /// The channel is in the loop's deadline list.
+    var deadlineTracked = false
 
     enum State: UInt8 {
         case open
@@ -76,6 +78,17 @@ public final class Channel {
 
     public func write(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { write($0) }
+    }
+
+    /// Queues everything `body` emits as one write: the limit is judged on the backlog before
+    /// the batch, as for a single write (a TLS flush drains one message's records in pieces).
+    public func writeBatch(_ body: ((UnsafeRawBufferPointer) -> Void) -> Void) {
+        guard state == .open || state == .closingAfterFlush else { return }
+        let before = outbound.byteCount
+        body { bytes in
+            if bytes.count > 0 { outbound.append(bytes, makeChunk: loop.makeChunk) }
+        }
+        if outbound.byteCount > before { didQueue(outbound.byteCount - before) }
     }
 
     /// Queues a sealed chunk by reference: the same bytes can go to many channels uncopied.
@@ -143,6 +156,6 @@ public final class Channel {
     public func setDeadline(after nanoseconds: UInt64) {
         let at = loop.now &+ nanoseconds
         if deadline == 0 || at < deadline { deadline = at }
-        loop.trackDeadline(self)
+        loop.trackDeadline(self, at: deadline)
     }
 }

@@ -61,13 +61,15 @@ extension EventLoop {
 
     /// The loop's queues together passed the budget: close the channels with the largest
     /// queues first, at once and without a goodbye (memory must be released now), until the
-    /// total is back under. Their clients reconnect and recover what they missed.
+    /// total is back under 7/8 of the budget. Their clients reconnect and recover what they missed.
     func enforceBudget() {
+        // Cut down to a low-water mark, so the next few writes do not start another scan.
+        let target = configuration.outboundBudget - configuration.outboundBudget / 8
         var candidates: [Channel] = []
         forEachChannel { if $0.outboundBytes > 0 { candidates.append($0) } }
         candidates.sort { $0.outboundBytes > $1.outboundBytes }
         for channel in candidates {
-            guard outboundTotal > configuration.outboundBudget else { return }
+            guard outboundTotal > target else { return }
             metrics.budgetCuts += 1
             onWarning("loop outbound budget exceeded: closing fd \(channel.fd) with \(channel.outboundBytes) bytes queued")
             closeChannel(channel)

@@ -28,7 +28,10 @@ public final class EventLoop {
     let iovecLimit = 256
     private var dirty: [Channel] = []
     private var deadlines: [Channel] = []
+    /// No tracked deadline is earlier than this: the scan is skipped until then.
+    private var earliestDeadline: UInt64 = .max
     private var chunkPool: [ByteChunk] = []
+    private var smallChunkPool: [ByteChunk] = []
     private var timers = TimerHeap()
     var outboundTotal = 0
     private var channelCount = 0
@@ -104,13 +107,15 @@ public final class EventLoop {
     /// holds `taskQueueCapacity` tasks the task is refused and `.taskQueueFull` thrown, so a
     /// stalled loop pushes back on its producers instead of growing without limit.
     public func execute(_ task: @escaping () -> Void) throws(ReactorError) {
-        let accepted = tasks.withLock { queue -> Bool in
-            guard queue.count < configuration.taskQueueCapacity else { return false }
+        let outcome = tasks.withLock { queue -> Int in
+            guard queue.count < configuration.taskQueueCapacity else { return -1 }
             queue.append(task)
-            return true
+            return queue.count
         }
-        guard accepted else { throw .taskQueueFull }
-        wake()
+        guard outcome > 0 else { throw .taskQueueFull }
+        // Only the first task into an empty queue needs to wake the loop: the loop drains the
+        // whole queue each time it runs tasks.
+        if outcome == 1 { wake() }
     }
 
     private func wake() {
@@ -169,7 +174,8 @@ public final class EventLoop {
         now = MonotonicClock.now()
         for event in events { dispatch(event) }
         closePending()
-        for callback in timers.takeExpired(now: now) { callback() }
+        // One at a time: a callback may cancel a timer that is due in the same batch.
+        while let callback = timers.popExpired(now: now) { callback() }
         runTasks()
         expireDeadlines()
         if stopRequested.load(ordering: .acquiring) && !stopping { beginStop() }
@@ -231,7 +237,10 @@ public final class EventLoop {
             switch poller.read(channel.fd, into: receiveBuffer) {
             case .bytes(0):
                 // EOF: one last attempt to send what is queued (a close reply), then close.
-                if channel.state == .open || channel.state == .closingAfterFlush { writeOut(channel) }
+                if channel.state == .open || channel.state == .closingAfterFlush {
+                    if channel.wantsWillFlush { channel.handler?.channelWillFlush(channel) }
+                    writeOut(channel)
+                }
                 closeChannel(channel)
                 return
             case .bytes(let n):
@@ -272,26 +281,46 @@ public final class EventLoop {
         pendingCloses.removeAll(keepingCapacity: true)
     }
 
-    func trackDeadline(_ channel: Channel) {
-        if !deadlines.contains(where: { $0 === channel }) { deadlines.append(channel) }
+    func trackDeadline(_ channel: Channel, at deadline: UInt64) {
+        earliestDeadline = min(earliestDeadline, deadline)
+        guard !channel.deadlineTracked else { return }
+        channel.deadlineTracked = true
+        deadlines.append(channel)
     }
 
+    /// Closes channels whose deadline passed. Scans only once the earliest deadline is due;
+    /// collects first and closes after, so a close that sets another deadline is not lost.
     private func expireDeadlines() {
-        guard !deadlines.isEmpty else { return }
+        guard now >= earliestDeadline else { return }
+        var expired: [Channel] = []
         var kept: [Channel] = []
+        var earliest = UInt64.max
         for channel in deadlines where channel.state != .closed {
-            if now >= channel.deadline { closeChannel(channel) } else { kept.append(channel) }
+            if now >= channel.deadline {
+                expired.append(channel)
+            } else {
+                kept.append(channel)
+                earliest = min(earliest, channel.deadline)
+            }
         }
+        for channel in deadlines where channel.state == .closed { channel.deadlineTracked = false }
+        for channel in expired { channel.deadlineTracked = false }
         deadlines = kept
+        earliestDeadline = earliest
+        for channel in expired { closeChannel(channel) }
     }
 
     // MARK: Chunks
 
-    /// An owned chunk of at least `minimum` bytes, from the pool when the standard size fits.
-    func makeChunk(_ minimum: Int) -> ByteChunk {
+    /// An owned chunk of at least `minimum` bytes. The first chunk of an empty queue is small
+    /// when that fits (a ping, a reply, a few echoes): pinging ten thousand connections in one
+    /// sweep must not take ten thousand 16 KiB blocks. Later chunks are standard-size.
+    func makeChunk(_ minimum: Int, first: Bool) -> ByteChunk {
+        if first && minimum <= configuration.smallChunkSize {
+            return smallChunkPool.popLast() ?? ByteChunk(capacity: configuration.smallChunkSize)
+        }
         if minimum <= configuration.chunkSize {
-            if let chunk = chunkPool.popLast() { return chunk }
-            return ByteChunk(capacity: configuration.chunkSize)
+            return chunkPool.popLast() ?? ByteChunk(capacity: configuration.chunkSize)
         }
         return ByteChunk(capacity: minimum)
     }
@@ -299,9 +328,13 @@ public final class EventLoop {
     func recycle(_ chunk: ByteChunk) {
         // An owned chunk belongs to exactly one queue, and a queue never reads a chunk again
         // once it is written, so it can be reused at once.
-        guard chunk.capacity == configuration.chunkSize, chunkPool.count < configuration.chunkPoolLimit else { return }
-        chunk.reset()
-        chunkPool.append(chunk)
+        if chunk.capacity == configuration.chunkSize && chunkPool.count < configuration.chunkPoolLimit {
+            chunk.reset()
+            chunkPool.append(chunk)
+        } else if chunk.capacity == configuration.smallChunkSize && smallChunkPool.count < configuration.smallChunkPoolLimit {
+            chunk.reset()
+            smallChunkPool.append(chunk)
+        }
     }
 
     // MARK: Flushing
@@ -319,12 +352,15 @@ public final class EventLoop {
         // Index loop: flushing may mark more channels dirty (a handler's willFlush).
         while i < dirty.count {
             let channel = dirty[i]
-            channel.isDirty = false
             if channel.state != .closed {
+                // willFlush first: what it writes joins this flush instead of marking the
+                // channel dirty for a second one.
                 if channel.wantsWillFlush { channel.handler?.channelWillFlush(channel) }
+                channel.isDirty = false
                 if channel.overflowPending && !channel.overflowed { channel.overflow() }
                 if channel.state != .closed { flush(channel) }
             }
+            channel.isDirty = false
             i += 1
         }
         dirty.removeAll(keepingCapacity: dirty.count <= 1024)

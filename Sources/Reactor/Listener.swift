@@ -60,6 +60,10 @@ public final class Listener {
         }
     }
 
+    deinit {
+        if !isClosed { Syscall.close(fd) }
+    }
+
     /// Stops accepting and closes the socket.
     public func close() {
         guard !isClosed else { return }

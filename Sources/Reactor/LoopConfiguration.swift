@@ -21,6 +21,9 @@ public struct LoopConfiguration: Sendable {
     /// Owned chunks kept for reuse (each `chunkSize` bytes). Default 256 × 16 KiB.
     public var chunkPoolLimit = 256
     public var chunkSize = 16 << 10
+    /// The first chunk of an empty queue when the write fits; pooled up to the limit.
+    public var smallChunkSize = 512
+    public var smallChunkPoolLimit = 1024
     /// How long a loop that was asked to stop waits for channels to finish closing.
     public var stopGraceNanoseconds: UInt64 = 2_000_000_000
 

@@ -17,8 +17,10 @@ public struct OutboundQueue {
     public var isEmpty: Bool { byteCount == 0 }
 
     /// Copies `bytes` to the end of the queue, filling the tail chunk first.
-    /// `makeChunk` provides a fresh owned chunk of at least the given size.
-    public mutating func append(_ bytes: UnsafeRawBufferPointer, makeChunk: (Int) -> ByteChunk) {
+    /// `makeChunk(size, first)` provides a fresh owned chunk of at least `size` bytes; `first`
+    /// says the queue was empty (most writes to an idle connection are small: a small chunk
+    /// then serves, and a big one only once the queue grows).
+    public mutating func append(_ bytes: UnsafeRawBufferPointer, makeChunk: (Int, Bool) -> ByteChunk) {
         guard bytes.count > 0 else { return }
         byteCount += bytes.count
         var rest = bytes
@@ -27,7 +29,7 @@ public struct OutboundQueue {
             rest = UnsafeRawBufferPointer(rebasing: rest[n...])
         }
         while rest.count > 0 {
-            let chunk = makeChunk(rest.count)
+            let chunk = makeChunk(rest.count, chunks.count == head)
             let n = chunk.append(rest)
             rest = UnsafeRawBufferPointer(rebasing: rest[n...])
             chunks.append(chunk)

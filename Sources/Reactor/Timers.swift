@@ -39,14 +39,20 @@ struct TimerHeap {
         return nil
     }
 
-    /// Removes and returns the callbacks of every timer due at `now`, earliest first.
-    mutating func takeExpired(now: UInt64) -> [() -> Void] {
-        var due: [() -> Void] = []
+    /// Removes and returns the callback of the earliest live timer due at `now`, if any.
+    mutating func popExpired(now: UInt64) -> (() -> Void)? {
         while let top = heap.first, top.deadline <= now {
             popTop()
-            if let callback = callbacks.removeValue(forKey: top.id) { due.append(callback) }
+            if let callback = callbacks.removeValue(forKey: top.id) { return callback }
         }
-        return due
+        if heap.count > 64 && heap.count > 2 * callbacks.count { compact() }
+        return nil
+    }
+
+    /// Drops cancelled entries (many cancelled long timers would otherwise stay until due).
+    private mutating func compact() {
+        heap.removeAll { callbacks[$0.id] == nil }
+        for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
     }
 
     private mutating func popTop() {

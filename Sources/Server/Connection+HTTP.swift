@@ -81,7 +81,7 @@ extension Connection {
         send(response.serialize())
         if close {
             http = nil
-            channel.closeAfterFlush()
+            closeTransport()
         }
     }
 }

@@ -6,12 +6,14 @@ extension Connection {
     func receiveWebSocket(_ bytes: UnsafeRawBufferPointer) {
         guard webSocket != nil else { return }
         pingOutstanding = false
-        context.actions.removeAll(keepingCapacity: true)
-        webSocket!.receive(bytes, into: &context.actions)
-        // Actions are copied out: carrying one out may re-enter (a write that overflows).
-        let actions = context.actions
-        context.actions.removeAll(keepingCapacity: true)
+        // The loop's action list is borrowed (taken out, so a re-entrant receive cannot share
+        // it) and given back emptied, keeping its capacity unless a burst made it large.
+        var actions: [WebSocketAction] = []
+        swap(&actions, &context.actions)
+        webSocket!.receive(bytes, into: &actions)
         perform(actions)
+        actions.removeAll(keepingCapacity: actions.capacity <= 64)
+        context.actions = actions
     }
 
     func perform(_ actions: [WebSocketAction]) {
@@ -24,8 +26,7 @@ extension Connection {
             case .sendClose(let code, let reason):
                 sendClose(code: code, reason: reason)
             case .closeTransport:
-                flushTLS()
-                channel.closeAfterFlush()
+                closeTransport()
             }
         }
     }

@@ -9,11 +9,8 @@ import WebSocket
 /// The pure layers decide (HTTP1's parser and upgrade validation, WebSocket's state machine);
 /// this class only moves bytes between them and the channel and carries out their actions.
 final class Connection: ChannelHandler {
-    // unowned(unsafe): checked unowned references cost an atomic increment and decrement on
-    // every use, on the hottest path. Safe here: the channel owns this connection (its
-    // handler) and the server keeps every loop context alive longer than any connection.
-    unowned(unsafe) let context: LoopContext
-    unowned(unsafe) let channel: Channel
+    let context: LoopContext
+    let channel: Channel
     /// The HTTP phase: set until the request is answered or upgraded. Boxed, so that a
     /// connection that became a WebSocket does not carry the parser's inline storage.
     var http: HTTPExchange?
@@ -23,7 +20,7 @@ final class Connection: ChannelHandler {
     /// the loop's shared codec (no context takeover) or one of its own.
     var deflate: DeflateCodec?
     /// Present on TLS listeners. Plaintext written during an iteration waits in `pendingPlaintext`
-    /// and is encrypted in one `SSL_write` when the loop flushes (corking through TLS).
+    /// and is encrypted in one go when the loop flushes (corking through TLS).
     let tls: TLSSession?
     var pendingPlaintext: [UInt8] = []
     var pingOutstanding = false
@@ -39,25 +36,14 @@ final class Connection: ChannelHandler {
     // MARK: Input
 
     func channelRead(_ channel: Channel, _ bytes: UnsafeRawBufferPointer) {
-        guard let tls else {
+        if tls != nil {
+            receiveTLS(bytes)
+        } else {
             receivePlaintext(bytes)
-            return
         }
-        do {
-            try tls.receive(bytes, scratch: context.tlsScratch) { plaintext in
-                receivePlaintext(plaintext)
-            }
-        } catch {
-            context.logger.debug("TLS failure", metadata: ["error": "\(error)"])
-            flushTLS()
-            channel.closeAfterFlush()
-            return
-        }
-        if tls.peerClosed { channel.closeAfterFlush() }
-        flushTLS()
     }
 
-    private func receivePlaintext(_ bytes: UnsafeRawBufferPointer) {
+    func receivePlaintext(_ bytes: UnsafeRawBufferPointer) {
         if webSocket != nil {
             receiveWebSocket(bytes)
         } else if http != nil {
@@ -68,13 +54,19 @@ final class Connection: ChannelHandler {
 
     // MARK: Output
 
-    /// Queues bytes for the peer: on the channel directly, or as plaintext for the next TLS flush.
+    /// Queues bytes for the peer: on the channel directly, or as plaintext for the next TLS
+    /// flush (encrypted early once a record's worth is waiting, so plaintext stays bounded).
     func send(_ bytes: UnsafeRawBufferPointer) {
-        if tls != nil {
-            pendingPlaintext.append(contentsOf: bytes)
-            context.loop.markDirty(channel)
-        } else {
+        guard tls != nil else {
             channel.write(bytes)
+            return
+        }
+        guard !channel.isClosed else { return }
+        pendingPlaintext.append(contentsOf: bytes)
+        if pendingPlaintext.count >= 16 << 10 {
+            flushTLS()
+        } else {
+            context.loop.markDirty(channel)
         }
     }
 
@@ -86,22 +78,14 @@ final class Connection: ChannelHandler {
         flushTLS()
     }
 
-    /// Encrypts everything sent since the last flush in one `SSL_write`, then moves the records
-    /// (and whatever a read produced: handshake messages, tickets, alerts) to the channel.
-    func flushTLS() {
-        guard let tls else { return }
-        if !pendingPlaintext.isEmpty {
-            let plaintext = pendingPlaintext
-            pendingPlaintext = []
-            do {
-                try plaintext.withUnsafeBytes { try tls.send($0) }
-            } catch {
-                context.logger.debug("TLS write failure", metadata: ["error": "\(error)"])
-                channel.close()
-                return
-            }
+    /// Ends the connection once what is queued is written (with a TLS close_notify first).
+    func closeTransport() {
+        if let tls {
+            flushTLS()       // what was sent must be encrypted before the close_notify
+            tls.shutdown()
+            drainTLS()
         }
-        tls.drainCiphertext(scratch: context.tlsScratch) { channel.write($0) }
+        channel.closeAfterFlush()
     }
 
     // MARK: Limits and lifecycle
@@ -112,8 +96,7 @@ final class Connection: ChannelHandler {
     func channelOutboundOverflow(_ channel: Channel) {
         context.logger.info("slow consumer disconnected", metadata: ["queued": "\(channel.outboundBytes)"])
         closeWebSocket(code: RallyCloseCode.slowConsumer, reason: "slow consumer, reconnect")
-        flushTLS()
-        channel.closeAfterFlush()
+        closeTransport()
     }
 
     func channelClosed(_ channel: Channel) {
@@ -132,7 +115,7 @@ final class Connection: ChannelHandler {
             if now &- http.startedAt > configuration.handshakeTimeout { channel.close() }
             return
         }
-        guard webSocket != nil else { return }
+        guard webSocket?.state == .open, channel.isOpen else { return }
         let quiet = now &- channel.lastReadAt
         if configuration.idleTimeout > 0 && quiet > configuration.idleTimeout {
             closeWebSocket(code: RallyCloseCode.idleTimeout, reason: "idle timeout")
@@ -151,7 +134,8 @@ final class Connection: ChannelHandler {
         if webSocket != nil {
             closeWebSocket(code: 1001, reason: "server shutting down")
         } else {
-            channel.closeAfterFlush()
+            http = nil
+            closeTransport()
         }
     }
 }

@@ -16,10 +16,10 @@ final class LoopContext {
     lazy var sharedDeflate = DeflateCodec(parameters: .noContextTakeover)
     /// Reused by every `WebSocketConnection.receive` call on this loop.
     var actions: [WebSocketAction] = []
-    /// TLS records in, TLS records out (one record is at most 16 KiB of plaintext).
-    let tlsScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 17 << 10, alignment: 16)
-    /// Contiguous plaintext for one `SSL_write` per flush.
-    var tlsPlaintext: [UInt8] = []
+    /// Decrypted records (16 KiB of plaintext at most each) and drained ciphertext. Two
+    /// buffers: a read's plaintext may cause an early encryption of pending output.
+    let tlsReadScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 17 << 10, alignment: 16)
+    let tlsWriteScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 18 << 10, alignment: 16)
 
     init(loop: EventLoop, configuration: ServerConfiguration, logger: Logger, tls: TLSContext?, routes: Routes) {
         self.loop = loop
@@ -29,7 +29,10 @@ final class LoopContext {
         self.routes = routes
     }
 
-    deinit { tlsScratch.deallocate() }
+    deinit {
+        tlsReadScratch.deallocate()
+        tlsWriteScratch.deallocate()
+    }
 
     /// Once a second: ping quiet WebSockets, close dead ones, drop stalled handshakes.
     func sweep() {

@@ -30,10 +30,9 @@ public final class RallyServer {
             loop.onStop.append { [unowned loop] in
                 loop.forEachChannel { ($0.handler as? Connection)?.goAway() }
             }
-            // unowned(unsafe), not weak: a weak reference gives the context a side table, and
-            // every retain of it on the data path would take the slow path. The context lives
-            // as long as the server, which outlives its loops' timers.
-            loop.repeating(every: 1_000_000_000) { [unowned(unsafe) context] in
+            // unowned, not weak: a weak reference gives the context a side table, and every
+            // retain of it on the data path would take the slow path.
+            loop.repeating(every: 1_000_000_000) { [unowned context] in
                 context.sweep()
                 return true
             }
@@ -54,6 +53,11 @@ public final class RallyServer {
             let shown = try SocketAddress(host: address.host, port: port)
             logger.info("listening on \(scheme)://\(shown)", metadata: ["loops": "\(contexts.count)"])
         }
+    }
+
+    deinit {
+        stop()
+        wait()
     }
 
     private static func accept(_ channel: Channel, context: LoopContext) {

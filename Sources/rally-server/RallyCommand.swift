@@ -54,8 +54,20 @@ struct RallyCommand: ParsableCommand {
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if let loops, loops < 1 || loops > 256 { throw ValidationError("--loops must be between 1 and 256") }
-        if maxMessageSize < 125 { throw ValidationError("--max-message-size must be at least 125") }
-        if maxOutboundBytes < 4096 { throw ValidationError("--max-outbound-bytes must be at least 4096") }
+        if maxMessageSize < 125 || maxMessageSize > 1 << 30 {
+            throw ValidationError("--max-message-size must be between 125 and 1073741824")
+        }
+        if maxOutboundBytes < 4096 || maxOutboundBytes > 1 << 30 {
+            throw ValidationError("--max-outbound-bytes must be between 4096 and 1073741824")
+        }
+        if loopOutboundBudget < maxOutboundBytes || loopOutboundBudget > 1 << 40 {
+            throw ValidationError("--loop-outbound-budget must be at least --max-outbound-bytes")
+        }
+        for (name, value) in [("--ping-interval", pingInterval), ("--idle-timeout", idleTimeout)] {
+            guard value.isFinite, value >= 0, value <= 86_400 else {
+                throw ValidationError("\(name) must be between 0 and 86400 seconds")
+            }
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
 

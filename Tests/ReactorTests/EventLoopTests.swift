@@ -255,4 +255,38 @@ import Testing
         for fd in Int32(130)..<Int32(133) { #expect(poller.written[fd] == [1, 5, 6, 7, 2]) }
         #expect(frame.count == 3)
     }
+
+    @Test func timerCancelledByAnotherDueInTheSameBatchDoesNotRun() throws {
+        let loop = try makeLoop()
+        var fired: [Int] = []
+        var second: TimerID?
+        loop.schedule(after: 0) { fired.append(1); if let second { loop.cancel(second) } }
+        second = loop.schedule(after: 0) { fired.append(2) }
+        usleep(1000)
+        loop.runOnce(timeoutMilliseconds: 0)
+        #expect(fired == [1])
+    }
+
+    @Test func smallFirstWritesTakeSmallChunks() throws {
+        let loop = try makeLoop()
+        #expect(loop.makeChunk(10, first: true).capacity == loop.configuration.smallChunkSize)
+        #expect(loop.makeChunk(10, first: false).capacity == loop.configuration.chunkSize)
+        #expect(loop.makeChunk(100_000, first: true).capacity == 100_000)
+    }
+
+    @Test func manyDeadlinesExpireTogetherAndEachChannelIsTrackedOnce() throws {
+        let loop = try makeLoop { $0.lingerNanoseconds = 1 }
+        var handlers: [RecordingHandler] = []
+        for fd in Int32(140)..<Int32(240) {
+            let handler = RecordingHandler()
+            handlers.append(handler)
+            let channel = try loop.adopt(fd: fd, handler: handler)
+            channel.setDeadline(after: 1)
+            channel.setDeadline(after: 1)  // a second call does not add a second entry
+        }
+        usleep(1000)
+        loop.runOnce(timeoutMilliseconds: 0)
+        #expect(handlers.allSatisfy { $0.closes == 1 })
+        #expect(loop.openChannels == 0)
+    }
 }

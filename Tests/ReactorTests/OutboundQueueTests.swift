@@ -26,7 +26,7 @@ import Testing
             var queue = OutboundQueue()
             for piece in stride(from: 0, to: input.count, by: 13) {
                 input[piece..<min(piece + 13, input.count)].withUnsafeBytes { bytes in
-                    queue.append(bytes) { ByteChunk(capacity: max($0, 32)) }
+                    queue.append(bytes) { size, _ in ByteChunk(capacity: max(size, 32)) }
                 }
             }
             let out = drain(&queue, taking: Array(repeating: step, count: 400))
@@ -38,7 +38,7 @@ import Testing
     @Test func drainedQueueReleasesItsChunks() {
         var queue = OutboundQueue()
         var recycled = 0
-        [UInt8](repeating: 1, count: 10).withUnsafeBytes { queue.append($0) { ByteChunk(capacity: $0) } }
+        [UInt8](repeating: 1, count: 10).withUnsafeBytes { queue.append($0) { size, _ in ByteChunk(capacity: size) } }
         queue.append(shared: ByteChunk(sharing: [2, 2]))
         queue.consume(12) { _ in recycled += 1 }
         #expect(queue.isEmpty)

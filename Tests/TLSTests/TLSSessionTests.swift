@@ -105,11 +105,45 @@ func SSL_CTX_set_min_proto_version_shim(_ ctx: OpaquePointer, _ version: Int32) 
         let received = try pump(client, server)
         #expect(received == message)
 
-        try Array("reply".utf8).withUnsafeBytes { try server.send($0) }
+        var toClient: [UInt8] = []
+        try Array("reply".utf8).withUnsafeBytes { try server.send($0, scratch: scratch) { toClient.append(contentsOf: $0) } }
+        client.give(toClient)
+        #expect(client.read() == Array("reply".utf8))
+    }
+
+    @Test func largeWritesLeaveRecordByRecordAndArriveWhole() throws {
+        let (cert, key) = try makeCertificate(kind: "ec")
+        let server = try TLSSession(context: TLSContext(certificateChainFile: cert, privateKeyFile: key))
+        let client = TestClient(version: TLS1_3_VERSION)
+        _ = try pump(client, server)
+        let big = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        var pieces = 0
+        var toClient: [UInt8] = []
+        try big.withUnsafeBytes { try server.send($0, scratch: scratch) { pieces += 1; toClient.append(contentsOf: $0) } }
+        // One record at most per piece: the output BIO never holds the whole message.
+        #expect(pieces >= 300_000 / 16_384)
+        client.give(toClient)
+        var received: [UInt8] = []
+        while received.count < big.count {
+            let chunk = client.read()
+            if chunk.isEmpty { break }
+            received += chunk
+        }
+        #expect(received == big)
+        #expect(!server.hasCiphertext)
+    }
+
+    @Test func closeNotifyIsSentAfterTheHandshake() throws {
+        let (cert, key) = try makeCertificate(kind: "ec")
+        let server = try TLSSession(context: TLSContext(certificateChainFile: cert, privateKeyFile: key))
+        let client = TestClient(version: TLS1_3_VERSION)
+        _ = try pump(client, server)
+        server.shutdown()
         var toClient: [UInt8] = []
         server.drainCiphertext(scratch: scratch) { toClient.append(contentsOf: $0) }
         client.give(toClient)
-        #expect(client.read() == Array("reply".utf8))
+        _ = client.read()
+        #expect(SSL_get_shutdown(client.ssl) & SSL_RECEIVED_SHUTDOWN != 0)
     }
 
     @Test func tls11ClientIsRefused() throws {

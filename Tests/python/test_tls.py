@@ -42,6 +42,22 @@ def test_default_client_negotiates_tls13(tls_server):
         assert c.sock.version() == "TLSv1.3"
 
 
+@pytest.mark.parametrize("size", [2 << 20, 5 << 20])
+def test_message_larger_than_the_outbound_limit_is_echoed_over_tls(certs, start_server, size):
+    """The outbound limit is a backlog limit: one message larger than it (within the message
+    size limit) reaches a client that reads, over TLS as over plain TCP."""
+    cert, key = certs["ecdsa"]
+    server = start_server("--tls-cert", cert, "--tls-key", key, "--max-outbound-bytes", str(1 << 20))
+    ctx = client_tls_context(cert)
+    data = bytes(range(256)) * (size // 256)
+    with WSClient.connect(server.host, server.port, ssl_context=ctx) as c:
+        c.send_message(data, OP_BINARY)
+        m = c.recv_message(20)
+        assert (m.opcode, len(m.payload)) == (OP_BINARY, len(data))
+        assert m.payload == data
+    server.assert_alive()
+
+
 # ---------------------------------------------------------------- TLS 1.1
 
 def tls11_context(cert):

@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
         .target(name: "CHiredis", linkerSettings: [.linkedLibrary("hiredis")]),
+        .target(name: "CSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
 
         // Pure layers: no sockets, no clock, no threads.
         .target(name: "HTTP1"),
@@ -35,6 +36,8 @@ let package = Package(
         // I/O layers.
         .target(name: "Reactor", dependencies: ["CEpoll"],
                 swiftSettings: [.swiftLanguageMode(.v5)] + hotPath),
+        .target(name: "Store", dependencies: ["CSQLite"],
+                swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "TLS", dependencies: ["COpenSSL"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "Server",
@@ -52,6 +55,8 @@ let package = Package(
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CEpoll"],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),

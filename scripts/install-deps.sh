@@ -3,7 +3,7 @@
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-packages=(libssl-dev zlib1g-dev libhiredis-dev openssl python3 python3-pip)
+packages=(libssl-dev zlib1g-dev libhiredis-dev libsqlite3-dev openssl python3 python3-pip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

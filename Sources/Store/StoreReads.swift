@@ -1,0 +1,94 @@
+extension SQLiteDatabase {
+    /// Opens the store at `path`, creating or upgrading its schema.
+    public static func openStore(path: String) throws(StoreError) -> SQLiteDatabase {
+        let db = try SQLiteDatabase(path: path)
+        try Schema.migrate(db)
+        return db
+    }
+
+    public func rooms() throws(StoreError) -> [RoomRecord] {
+        let s = try statement("SELECT id, kind, name, epoch, last_id, seq, created_at FROM rooms ORDER BY id")
+        var out: [RoomRecord] = []
+        while try s.step() {
+            out.append(RoomRecord(id: s.text(0) ?? "", kind: s.text(1) ?? "", name: s.text(2), epoch: s.text(3) ?? "",
+                                  lastID: s.text(4), seq: s.int(5), createdAt: s.int(6)))
+        }
+        return out
+    }
+
+    public func members() throws(StoreError) -> [MemberRecord] {
+        let s = try statement("SELECT room_id, user_id, role FROM members ORDER BY room_id, user_id")
+        var out: [MemberRecord] = []
+        while try s.step() { out.append(MemberRecord(room: s.text(0) ?? "", user: s.text(1) ?? "", role: s.text(2) ?? "")) }
+        return out
+    }
+
+    public func blocks() throws(StoreError) -> [(user: String, blocked: String)] {
+        let s = try statement("SELECT user_id, blocked_id FROM blocks")
+        var out: [(String, String)] = []
+        while try s.step() { out.append((s.text(0) ?? "", s.text(1) ?? "")) }
+        return out
+    }
+
+    /// Events of a room with `seq` in `range`, in order, at most `limit`.
+    public func events(room: String, seqIn range: ClosedRange<Int64>, limit: Int, newestFirst: Bool = false) throws(StoreError) -> [StoredEvent] {
+        let order = newestFirst ? "DESC" : "ASC"
+        let s = try statement("""
+            SELECT id, seq, at, kind, actor, target, body FROM events
+            WHERE room_id = ? AND seq BETWEEN ? AND ? ORDER BY seq \(order) LIMIT ?
+            """)
+        try s.bind(.text(room), .int(range.lowerBound), .int(range.upperBound), .int(Int64(limit)))
+        var out: [StoredEvent] = []
+        while try s.step() {
+            out.append(StoredEvent(room: room, id: s.text(0) ?? "", seq: s.int(1), at: s.int(2), kind: s.text(3) ?? "",
+                                   actor: s.text(4), target: s.text(5), body: s.blob(6)))
+        }
+        return out
+    }
+
+    /// The `seq` of event `id` in `room`, if it exists.
+    public func seq(room: String, eventID: String) throws(StoreError) -> Int64? {
+        let s = try statement("SELECT seq FROM events WHERE room_id = ? AND id = ?")
+        try s.bind(.text(room), .text(eventID))
+        defer { s.reset() }
+        return try s.step() ? s.int(0) : nil
+    }
+
+    /// The current state of messages `ids` in `room`.
+    public func messages(room: String, seqIn range: ClosedRange<Int64>) throws(StoreError) -> [String: MessageRecord] {
+        let s = try statement("""
+            SELECT id, seq, author, cmid, text, reply_to, at, edited_at, deleted FROM messages
+            WHERE room_id = ? AND seq BETWEEN ? AND ?
+            """)
+        try s.bind(.text(room), .int(range.lowerBound), .int(range.upperBound))
+        var out: [String: MessageRecord] = [:]
+        while try s.step() {
+            let record = MessageRecord(room: room, id: s.text(0) ?? "", seq: s.int(1), author: s.text(2) ?? "",
+                                       cmid: s.text(3) ?? "", text: s.text(4), replyTo: s.text(5), at: s.int(6),
+                                       editedAt: s.isNull(7) ? nil : s.int(7), deleted: s.int(8) != 0)
+            out[record.id] = record
+        }
+        return out
+    }
+
+    /// The message a client sent with `cmid` in `room`, if any (idempotent resend).
+    public func message(room: String, author: String, cmid: String) throws(StoreError) -> MessageRecord? {
+        let s = try statement("""
+            SELECT id, seq, text, reply_to, at, edited_at, deleted FROM messages
+            WHERE room_id = ? AND author = ? AND cmid = ?
+            """)
+        try s.bind(.text(room), .text(author), .text(cmid))
+        defer { s.reset() }
+        guard try s.step() else { return nil }
+        return MessageRecord(room: room, id: s.text(0) ?? "", seq: s.int(1), author: author, cmid: cmid, text: s.text(2),
+                             replyTo: s.text(3), at: s.int(4), editedAt: s.isNull(5) ? nil : s.int(5), deleted: s.int(6) != 0)
+    }
+
+    /// A user's read position in a room: the `seq` read up to (0 if none).
+    public func readSeq(user: String, room: String) throws(StoreError) -> Int64 {
+        let s = try statement("SELECT seq FROM read_positions WHERE user_id = ? AND room_id = ?")
+        try s.bind(.text(user), .text(room))
+        defer { s.reset() }
+        return try s.step() ? s.int(0) : 0
+    }
+}

@@ -38,6 +38,8 @@ let package = Package(
                 swiftSettings: [.swiftLanguageMode(.v5)] + hotPath),
         .target(name: "Store", dependencies: ["CSQLite"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(name: "Auth", dependencies: ["COpenSSL"],
+                swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         .target(name: "TLS", dependencies: ["COpenSSL"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "Server",
@@ -51,6 +53,7 @@ let package = Package(
                           swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // Tests mirror targets.
+        .testTarget(name: "AuthTests", dependencies: ["Auth", "COpenSSL"]),
         .testTarget(name: "CHiredisTests", dependencies: ["CHiredis"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"]),

@@ -13,7 +13,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
 if [ "${1:-}" = "--test" ]; then
-  python3 -c 'import websockets, pytest' 2>/dev/null \
-    || python3 -m pip install -q --disable-pip-version-check --break-system-packages websockets pytest 2>/dev/null \
-    || python3 -m pip install -q --disable-pip-version-check websockets pytest
+  python3 -c 'import websockets, pytest, jwt, cryptography, jsonschema' 2>/dev/null \
+    || python3 -m pip install -q --disable-pip-version-check --break-system-packages websockets pytest pyjwt cryptography jsonschema 2>/dev/null \
+    || python3 -m pip install -q --disable-pip-version-check websockets pytest pyjwt cryptography jsonschema
 fi

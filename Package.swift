@@ -32,6 +32,8 @@ let package = Package(
         // Pure layers: no sockets, no clock, no threads.
         .target(name: "HTTP1"),
         .target(name: "WebSocket", dependencies: ["CZlib"], swiftSettings: hotPath),
+        .target(name: "WireProtocol", swiftSettings: hotPath),
+        .target(name: "Chat", dependencies: ["WireProtocol"]),
 
         // I/O layers.
         .target(name: "Reactor", dependencies: ["CEpoll"],
@@ -56,6 +58,8 @@ let package = Package(
         .testTarget(name: "AuthTests", dependencies: ["Auth", "COpenSSL"]),
         .testTarget(name: "CHiredisTests", dependencies: ["CHiredis"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"]),
+        .testTarget(name: "ChatTests", dependencies: ["Chat", "WireProtocol"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CEpoll"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),

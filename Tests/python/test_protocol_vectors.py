@@ -247,6 +247,23 @@ def test_an_idempotent_resend_is_answered_with_the_same_event():
     assert len(pushes) == 1
 
 
+@pytest.mark.parametrize("path", VECTOR_FILES, ids=lambda p: p.stem)
+def test_appended_replies_agree_with_the_pushed_event(path):
+    """A reply and the push of the same event give the same seq and time (and room, for dm)."""
+    frames = _load(path)["frames"]
+    pushed = {f["json"]["id"]: f["json"] for f in frames
+              if isinstance(f.get("json"), dict) and f["json"].get("push") == "event"}
+    for frame in frames:
+        if frame.get("schema") != "replies/appended.json":
+            continue
+        reply = frame["json"]
+        event = pushed.get(reply["event"])
+        if event is None:
+            continue
+        assert (reply["seq"], reply["at"]) == (event["seq"], event["at"]), path.name
+        assert reply.get("room", event["room"]) == event["room"], path.name
+
+
 # ------------------------------------------------------------------ ordering
 
 def _check_chain(events, last, where):

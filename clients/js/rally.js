@@ -175,7 +175,10 @@
       }, inMs);
     }
 
-    /** Sends a command; resolves with the reply or rejects with the error (code, reason). */
+    /**
+     * Sends a command; resolves with the reply or rejects with the error (code, reason).
+     * Replies to send/dm/edit/delete carry the new event's id as `event`.
+     */
     command(frame, retry) {
       const id = String(this.nextId++);
       const full = Object.assign({ id }, frame);
@@ -198,9 +201,9 @@
     }
 
     dm(to, text) { return this.command({ cmd: 'dm', to, text, cmid: randomId() }, true); }
-    edit(room, id, text) { return this.command({ cmd: 'edit', room, id, text }); }
-    remove(room, id) { return this.command({ cmd: 'delete', room, id }); }
-    read(room, id) { return this.command({ cmd: 'read', room, id }); }
+    edit(room, target, text) { return this.command({ cmd: 'edit', room, target, text }); }
+    remove(room, target) { return this.command({ cmd: 'delete', room, target }); }
+    read(room, event) { return this.command({ cmd: 'read', room, event }); }
     listRooms() { return this.command({ cmd: 'rooms' }); }
     block(user) { return this.command({ cmd: 'block', user }); }
     unblock(user) { return this.command({ cmd: 'unblock', user }); }

@@ -34,6 +34,9 @@ let package = Package(
         .target(name: "WebSocket", dependencies: ["CZlib"], swiftSettings: hotPath),
         .target(name: "WireProtocol", swiftSettings: hotPath),
         .target(name: "Chat", dependencies: ["WireProtocol"]),
+        .target(name: "Broker", dependencies: ["WireProtocol"]),
+        .target(name: "Embedded", dependencies: ["Broker", "Chat", "Store", "WireProtocol"],
+                swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // I/O layers.
         .target(name: "Reactor", dependencies: ["CEpoll"],
@@ -62,6 +65,8 @@ let package = Package(
         .testTarget(name: "ChatTests", dependencies: ["Chat", "WireProtocol"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CEpoll"],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "EmbeddedTests", dependencies: ["Embedded", "Broker", "WireProtocol"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "StoreTests", dependencies: ["Store"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),

@@ -92,3 +92,35 @@ extension SQLiteDatabase {
         return try s.step() ? s.int(0) : 0
     }
 }
+
+extension SQLiteDatabase {
+    /// The current state of message `id` in `room`, if it exists.
+    public func message(room: String, id: String) throws(StoreError) -> MessageRecord? {
+        let s = try statement("""
+            SELECT seq, author, cmid, text, reply_to, at, edited_at, deleted FROM messages
+            WHERE room_id = ? AND id = ?
+            """)
+        try s.bind(.text(room), .text(id))
+        defer { s.reset() }
+        guard try s.step() else { return nil }
+        return MessageRecord(room: room, id: id, seq: s.int(0), author: s.text(1) ?? "", cmid: s.text(2) ?? "",
+                             text: s.text(3), replyTo: s.text(4), at: s.int(5),
+                             editedAt: s.isNull(6) ? nil : s.int(6), deleted: s.int(7) != 0)
+    }
+
+    /// Message events in `room` after `seq`.
+    public func messageCount(room: String, afterSeq seq: Int64) throws(StoreError) -> Int64 {
+        let s = try statement("SELECT count(*) FROM events WHERE room_id = ? AND seq > ? AND kind = 'message'")
+        try s.bind(.text(room), .int(seq))
+        defer { s.reset() }
+        return try s.step() ? s.int(0) : 0
+    }
+
+    /// Counts for the stats endpoint.
+    public func counts() throws(StoreError) -> (rooms: Int64, members: Int64, events: Int64) {
+        let s = try statement("SELECT (SELECT count(*) FROM rooms), (SELECT count(*) FROM members), (SELECT count(*) FROM events)")
+        defer { s.reset() }
+        guard try s.step() else { return (0, 0, 0) }
+        return (s.int(0), s.int(1), s.int(2))
+    }
+}

@@ -1,6 +1,6 @@
 extension SQLiteDatabase {
     /// Applies one write inside the caller's transaction.
-    func apply(_ write: StoreWrite) throws(StoreError) {
+    public func apply(_ write: StoreWrite) throws(StoreError) {
         switch write {
         case .createRoom(let room):
             try statement("INSERT INTO rooms (id, kind, name, epoch, last_id, seq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")

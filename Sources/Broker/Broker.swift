@@ -1,0 +1,134 @@
+import WireProtocol
+
+/// How a broker reaches one event loop: runs tasks on it, first in, first out.
+///
+/// FIFO is the ordering guarantee everything rests on: a loop sees a room's events in log
+/// order, and an answer (a session snapshot, a replay) before any event published after it.
+public protocol LoopPort: AnyObject {
+    /// Runs `task` on the loop soon. False when the loop refused it (queue full or stopped).
+    func submit(_ task: @escaping () -> Void) -> Bool
+}
+
+/// A loop's side of the broker; every call happens on that loop.
+public protocol BrokerDelegate: AnyObject {
+    /// An event was appended to a room's log. Events of one room arrive in log order.
+    func brokerPublished(_ event: PublishedEvent)
+    /// A user's membership changed (the loop updates that user's sessions and tells them).
+    func brokerMembershipChanged(_ change: MembershipChange)
+    /// The broker could not deliver to this loop (its queue refused): the loop's view is
+    /// incomplete, so its sessions must reconnect and recover (close 4003).
+    func brokerLostEvents()
+}
+
+/// One appended event, with its push frame encoded once for every recipient.
+public struct PublishedEvent: @unchecked Sendable {
+    public let room: String
+    public let id: String
+    public let seq: Int64
+    /// `{"push":"event",...}`: the exact bytes every member receives.
+    public let frame: [UInt8]
+
+    public init(room: String, id: String, seq: Int64, frame: [UInt8]) {
+        self.room = room
+        self.id = id
+        self.seq = seq
+        self.frame = frame
+    }
+}
+
+/// A change of a user's rooms, for the loops holding that user's sessions.
+public enum MembershipChange: Sendable {
+    /// `user` is now in the room (joined, or a direct room was created); `state` is the
+    /// room's tip at the change, so the room's later events follow it.
+    case joined(user: String, state: RoomState)
+    /// `user`'s role in `room` changed.
+    case roleChanged(user: String, room: String, role: Role)
+    /// `user` left `room`; nothing of the room reaches their sessions after this.
+    case left(user: String, room: String)
+}
+
+/// What a session starts with.
+public struct SessionSnapshot: @unchecked Sendable {
+    public var rooms: [RoomState]
+    /// Push frames to send right after the `connect` reply, in order (recovered events).
+    public var replay: [[UInt8]]
+
+    public init(rooms: [RoomState], replay: [[UInt8]]) {
+        self.rooms = rooms
+        self.replay = replay
+    }
+}
+
+/// A request to append an event. The broker checks it against the authoritative state (the
+/// rights table, membership, direct-message rules) before anything is written.
+public enum AppendRequest: Sendable {
+    case message(room: String, author: String, text: String, cmid: String, replyTo: String?)
+    case direct(from: String, to: String, text: String, cmid: String, replyTo: String?)
+    case edit(room: String, author: String, target: String, text: String)
+    case delete(room: String, actor: String, target: String)
+}
+
+/// Operations of the platform's HTTP API.
+public enum AdminOperation: Sendable {
+    case createRoom(id: String, kind: RoomKind, name: String?)
+    case updateRoom(id: String, name: String?)
+    case deleteRoom(id: String)
+    case putMembers(room: String, members: [(user: String, role: Role)])
+    case removeMembers(room: String, users: [String])
+    /// Posts as `author` (a user, or the platform itself when nil: author "system").
+    case post(room: String, author: String?, text: String, cmid: String)
+    case history(room: String, anchor: HistoryCommand.Anchor, limit: Int)
+    case stats
+}
+
+/// The results of admin operations.
+public enum AdminResult: @unchecked Sendable {
+    case done
+    case room(RoomInfo)
+    case appended(AppendResult)
+    case history(HistoryPage)
+    case stats(rooms: Int, members: Int, events: Int64, sessions: Int)
+}
+
+/// A room as the platform's API shows it.
+public struct RoomInfo: Equatable, Sendable {
+    public var id: String
+    public var kind: RoomKind
+    public var name: String?
+    public var epoch: String
+    public var last: String?
+    public var seq: Int64
+    public var members: Int
+
+    public init(id: String, kind: RoomKind, name: String?, epoch: String, last: String?, seq: Int64, members: Int) {
+        self.id = id
+        self.kind = kind
+        self.name = name
+        self.epoch = epoch
+        self.last = last
+        self.seq = seq
+        self.members = members
+    }
+}
+
+/// The room log service the loops talk to. Embedded mode: one engine thread over SQLite;
+/// scale-out: Redis. Completions run on the loop named by `loop` (through its `LoopPort`).
+public protocol Broker: AnyObject {
+    /// Registers a loop; returns its index for later calls. Before serving.
+    func attach(_ port: LoopPort, delegate: BrokerDelegate) -> Int
+
+    /// Starts a session of `user` on `loop`: the user's rooms, and the events missed after
+    /// `positions` (`recovered` set on the rooms that had a position).
+    func openSession(user: String, positions: [Position], loop: Int,
+                     completion: @escaping (Result<SessionSnapshot, ProtocolError>) -> Void)
+    /// The session ended (the broker stops counting it for membership pushes).
+    func closeSession(user: String, loop: Int)
+
+    func append(_ request: AppendRequest, loop: Int, completion: @escaping (Result<AppendResult, ProtocolError>) -> Void)
+    func history(user: String, room: String, anchor: HistoryCommand.Anchor, limit: Int, loop: Int,
+                 completion: @escaping (Result<HistoryPage, ProtocolError>) -> Void)
+    func markRead(user: String, room: String, event: String, loop: Int, completion: @escaping (Result<Int64, ProtocolError>) -> Void)
+    func rooms(user: String, loop: Int, completion: @escaping (Result<[RoomState], ProtocolError>) -> Void)
+    func setBlocked(user: String, other: String, blocked: Bool, loop: Int, completion: @escaping (Result<Void, ProtocolError>) -> Void)
+    func admin(_ operation: AdminOperation, loop: Int, completion: @escaping (Result<AdminResult, ProtocolError>) -> Void)
+}

@@ -1,0 +1,109 @@
+import Broker
+import Chat
+import Store
+import WireProtocol
+
+extension EmbeddedBroker {
+    public func admin(_ operation: AdminOperation, loop: Int, completion: @escaping (Result<AdminResult, ProtocolError>) -> Void) {
+        submit(loop: loop, completion: completion) { broker, outcome in
+            broker.perform(operation, outcome: &outcome)
+        }
+    }
+
+    func info(_ room: RoomEntry) -> RoomInfo {
+        RoomInfo(id: room.id, kind: room.kind, name: room.name, epoch: room.epoch, last: room.last, seq: room.seq,
+                 members: room.members.count)
+    }
+
+    private func perform(_ operation: AdminOperation, outcome: inout Outcome) -> Result<AdminResult, ProtocolError> {
+        switch operation {
+        case .createRoom(let id, let kind, let name):
+            guard Identifier.isRoomID(id), !id.hasPrefix("dm:"), kind != .direct else {
+                return .failure(ProtocolError(.invalidArgument, "a room id is 1-128 of [A-Za-z0-9_.:|@-], not starting with dm:; direct rooms are made by dm", field: "id"))
+            }
+            guard rooms[id] == nil else { return .failure(ProtocolError(.invalidArgument, "room \(id) already exists", field: "id")) }
+            let record = RoomRecord(id: id, kind: kind.rawValue, name: name, epoch: Self.newEpoch(), createdAt: 0)
+            if case .failure(let error) = stage([.createRoom(record)]) { return .failure(error) }
+            let room = RoomEntry(id: id, kind: kind, name: name, epoch: record.epoch, last: nil, seq: 0, lastAt: 0)
+            rooms[id] = room
+            return .success(.room(info(room)))
+        case .updateRoom(let id, let name):
+            guard let room = rooms[id] else { return .failure(ProtocolError(.notFound, "no such room")) }
+            if case .failure(let error) = stage([.updateRoomName(room: id, name: name)]) { return .failure(error) }
+            room.name = name
+            return .success(.room(info(room)))
+        case .deleteRoom(let id):
+            guard let room = rooms[id] else { return .failure(ProtocolError(.notFound, "no such room")) }
+            if case .failure(let error) = stage([.deleteRoom(id)]) { return .failure(error) }
+            rooms[id] = nil
+            for user in room.members.keys {
+                userRooms[user]?.remove(id)
+                outcome.onCommit.append { [self] in broadcast { $0.brokerMembershipChanged(.left(user: user, room: id)) } }
+            }
+            return .success(.done)
+        case .putMembers(let roomID, let members):
+            guard let room = rooms[roomID] else { return .failure(ProtocolError(.notFound, "no such room")) }
+            guard room.kind != .direct else { return .failure(ProtocolError(.forbidden, "direct rooms have fixed members")) }
+            for (user, role) in members {
+                if case .failure(let error) = putMember(room, user: user, role: role, outcome: &outcome) { return .failure(error) }
+            }
+            return .success(.room(info(room)))
+        case .removeMembers(let roomID, let users):
+            guard let room = rooms[roomID] else { return .failure(ProtocolError(.notFound, "no such room")) }
+            guard room.kind != .direct else { return .failure(ProtocolError(.forbidden, "direct rooms have fixed members")) }
+            for user in users where room.members[user] != nil {
+                if case .failure(let error) = stage([.removeMember(room: roomID, user: user)]) { return .failure(error) }
+                // The member still receives their own member.left, then room.left.
+                if case .failure(let error) = appendEvent(room, body: .memberLeft(user: user), change: nil,
+                                                          actor: nil, target: user, outcome: &outcome) {
+                    return .failure(error)
+                }
+                room.members[user] = nil
+                userRooms[user]?.remove(roomID)
+                outcome.onCommit.append { [self] in broadcast { $0.brokerMembershipChanged(.left(user: user, room: roomID)) } }
+            }
+            return .success(.room(info(room)))
+        case .post(let roomID, let author, let text, let cmid):
+            guard let room = rooms[roomID] else { return .failure(ProtocolError(.notFound, "no such room")) }
+            if let author, room.members[author] == nil {
+                return .failure(ProtocolError(.notMember, "\(author) is not a member of this room"))
+            }
+            return postMessage(room, author: author ?? "system", text: text, cmid: cmid, replyTo: nil,
+                               asPlatform: true, outcome: &outcome).map { .appended($0) }
+        case .history(let roomID, let anchor, let limit):
+            guard let room = rooms[roomID] else { return .failure(ProtocolError(.notFound, "no such room")) }
+            return page(room, anchor: anchor, limit: limit).map { .history($0) }
+        case .stats:
+            let counts = (try? db.counts()) ?? (rooms: 0, members: 0, events: 0)
+            return .success(.stats(rooms: Int(counts.rooms), members: Int(counts.members), events: counts.events,
+                                   sessions: sessions.values.reduce(0, +)))
+        }
+    }
+
+    /// Adds `user` with `role`, or changes their role: the membership change reaches the
+    /// loops before the event, so the new member's sessions receive the event too.
+    private func putMember(_ room: RoomEntry, user: String, role: Role, outcome: inout Outcome) -> Result<Void, ProtocolError> {
+        guard Identifier.isUserID(user) else { return .failure(ProtocolError(.invalidArgument, "bad user id \(user)", field: "user")) }
+        let previous = room.members[user]
+        if previous == role { return .success(()) }
+        if previous == nil && (userRooms[user]?.count ?? 0) >= configuration.roomsPerUser {
+            return .failure(ProtocolError(.tooManyRooms, "\(user) is in too many rooms"))
+        }
+        if case .failure(let error) = stage([.putMember(MemberRecord(room: room.id, user: user, role: role.rawValue), at: 0)]) {
+            return .failure(error)
+        }
+        room.members[user] = role
+        userRooms[user, default: []].insert(room.id)
+        let body: EventBody
+        if previous == nil {
+            let state = room.state(for: user, role: role)
+            outcome.onCommit.append { [self] in broadcast { $0.brokerMembershipChanged(.joined(user: user, state: state)) } }
+            body = .memberJoined(user: user, role: role)
+        } else {
+            let roomID = room.id
+            outcome.onCommit.append { [self] in broadcast { $0.brokerMembershipChanged(.roleChanged(user: user, room: roomID, role: role)) } }
+            body = .memberRole(user: user, role: role)
+        }
+        return appendEvent(room, body: body, change: nil, actor: nil, target: user, outcome: &outcome).map { _ in () }
+    }
+}

@@ -1,0 +1,159 @@
+import Broker
+import Chat
+import Store
+import WireProtocol
+
+extension EmbeddedBroker {
+    public func append(_ request: AppendRequest, loop: Int, completion: @escaping (Result<AppendResult, ProtocolError>) -> Void) {
+        submit(loop: loop, completion: completion) { broker, outcome in
+            broker.performAppend(request, outcome: &outcome)
+        }
+    }
+
+    func performAppend(_ request: AppendRequest, outcome: inout Outcome) -> Result<AppendResult, ProtocolError> {
+        switch request {
+        case .message(let roomID, let author, let text, let cmid, let replyTo):
+            guard let room = rooms[roomID] else { return .failure(ProtocolError(.notFound, "no such room")) }
+            return postMessage(room, author: author, text: text, cmid: cmid, replyTo: replyTo, outcome: &outcome)
+        case .direct(let from, let to, let text, let cmid, let replyTo):
+            return postDirect(from: from, to: to, text: text, cmid: cmid, replyTo: replyTo, outcome: &outcome)
+        case .edit(let roomID, let author, let target, let text):
+            guard let room = rooms[roomID], let role = room.members[author] else {
+                return .failure(ProtocolError(.notMember, "not a member of this room"))
+            }
+            guard let message = try? db.message(room: roomID, id: target), !message.deleted else {
+                return .failure(ProtocolError(.notFound, "no such message"))
+            }
+            guard message.author == author else { return .failure(ProtocolError(.notAuthor, "only the author edits a message")) }
+            guard Rights.allows(.editOwn, role: role, in: room.kind) else {
+                return .failure(ProtocolError(.forbidden, "your role cannot edit here"))
+            }
+            return appendEvent(room, body: .edit(author: author, target: target, text: text),
+                               change: .edit(target: target, text: text), actor: author, target: target, outcome: &outcome)
+        case .delete(let roomID, let actor, let target):
+            guard let room = rooms[roomID], let role = room.members[actor] else {
+                return .failure(ProtocolError(.notMember, "not a member of this room"))
+            }
+            guard let message = try? db.message(room: roomID, id: target), !message.deleted else {
+                return .failure(ProtocolError(.notFound, "no such message"))
+            }
+            let action: ChatAction = message.author == actor ? .deleteOwn : .deleteOthers
+            guard Rights.allows(action, role: role, in: room.kind) else {
+                return .failure(ProtocolError(.forbidden, "your role cannot delete this message"))
+            }
+            return appendEvent(room, body: .delete(actor: actor, target: target),
+                               change: .delete(target: target), actor: actor, target: target, outcome: &outcome)
+        }
+    }
+
+    /// A message from `author` (a member, or nil... the platform when posting as "system").
+    func postMessage(_ room: RoomEntry, author: String, text: String, cmid: String, replyTo: String?,
+                     asPlatform: Bool = false, outcome: inout Outcome) -> Result<AppendResult, ProtocolError> {
+        if !asPlatform {
+            guard let role = room.members[author] else { return .failure(ProtocolError(.notMember, "not a member of this room")) }
+            guard Rights.allows(.post, role: role, in: room.kind) else {
+                return .failure(ProtocolError(.forbidden, "your role cannot post in this room"))
+            }
+            if room.kind == .direct, let peer = DirectRoom.peer(of: author, in: room.id), isBlocked(author, peer) {
+                return .failure(ProtocolError(.blocked, "this conversation is blocked"))
+            }
+        }
+        // Idempotence: the same client message id gets the first append's answer.
+        if let known = room.knownCmid(author: author, cmid: cmid) { return .success(known) }
+        if let stored = try? db.message(room: room.id, author: author, cmid: cmid) {
+            return .success(AppendResult(id: stored.id, seq: stored.seq, at: stored.at))
+        }
+        if let replyTo, (try? db.seq(room: room.id, eventID: replyTo)) ?? nil == nil {
+            return .failure(ProtocolError(.invalidArgument, "replyTo names no event of this room", field: "replyTo"))
+        }
+        let result = appendEvent(room, body: .message(author: author, text: text, cmid: cmid, replyTo: replyTo),
+                                 change: .create(author: author, cmid: cmid, text: text, replyTo: replyTo),
+                                 actor: author, target: nil, outcome: &outcome)
+        if case .success(let appended) = result {
+            room.rememberCmid(author: author, cmid: cmid, result: appended, limit: configuration.recentCmidsPerRoom)
+        }
+        return result
+    }
+
+    private func postDirect(from: String, to: String, text: String, cmid: String, replyTo: String?,
+                            outcome: inout Outcome) -> Result<AppendResult, ProtocolError> {
+        guard Identifier.isUserID(to) else { return .failure(ProtocolError(.invalidArgument, "not a user id", field: "to")) }
+        if let refusal = dmPolicy.check(sender: from, senderRooms: memberships(of: from), recipient: to,
+                                        recipientRooms: memberships(of: to), blocked: isBlocked(from, to)) {
+            let field: String? = refusal == .invalidArgument ? "to" : nil
+            return .failure(ProtocolError(refusal, directRefusalMessage(refusal), field: field))
+        }
+        let roomID = DirectRoom.id(between: from, and: to)
+        let room: RoomEntry
+        if let existing = rooms[roomID] {
+            room = existing
+        } else {
+            switch createDirectRoom(roomID, between: from, and: to, outcome: &outcome) {
+            case .success(let created): room = created
+            case .failure(let error): return .failure(error)
+            }
+        }
+        return postMessage(room, author: from, text: text, cmid: cmid, replyTo: replyTo, outcome: &outcome).map {
+            var result = $0
+            result.room = roomID
+            return result
+        }
+    }
+
+    private func directRefusalMessage(_ code: ErrorCode) -> String {
+        switch code {
+        case .blocked: return "this conversation is blocked"
+        case .dmDisabled: return "direct messages between members are turned off"
+        case .invalidArgument: return "you cannot write to yourself"
+        default: return "you share no group with this user and they lead none of your rooms"
+        }
+    }
+
+    func memberships(of user: String) -> [String: Membership] {
+        var out: [String: Membership] = [:]
+        for roomID in userRooms[user] ?? [] {
+            if let room = rooms[roomID], let role = room.members[user] { out[roomID] = Membership(kind: room.kind, role: role) }
+        }
+        return out
+    }
+
+    private func createDirectRoom(_ id: String, between a: String, and b: String, outcome: inout Outcome) -> Result<RoomEntry, ProtocolError> {
+        for user in [a, b] where (userRooms[user]?.count ?? 0) >= configuration.roomsPerUser {
+            return .failure(ProtocolError(.tooManyRooms, "\(user) is in too many rooms"))
+        }
+        let record = RoomRecord(id: id, kind: RoomKind.direct.rawValue, name: nil, epoch: Self.newEpoch(), createdAt: 0)
+        let staged = stage([.createRoom(record),
+                            .putMember(MemberRecord(room: id, user: a, role: Role.member.rawValue), at: 0),
+                            .putMember(MemberRecord(room: id, user: b, role: Role.member.rawValue), at: 0)])
+        if case .failure(let error) = staged { return .failure(error) }
+        let room = RoomEntry(id: id, kind: .direct, name: nil, epoch: record.epoch, last: nil, seq: 0, lastAt: 0)
+        rooms[id] = room
+        for user in [a, b] {
+            room.members[user] = .member
+            userRooms[user, default: []].insert(id)
+            let state = room.state(for: user, role: .member)
+            outcome.onCommit.append { [self] in broadcast { $0.brokerMembershipChanged(.joined(user: user, state: state)) } }
+        }
+        return .success(room)
+    }
+
+    /// Appends one event: assigns id/seq/prev, encodes the push once, stages the rows, moves
+    /// the tip, and publishes after the commit.
+    func appendEvent(_ room: RoomEntry, body: EventBody, change: MessageChange?, actor: String?, target: String?,
+                     outcome: inout Outcome) -> Result<AppendResult, ProtocolError> {
+        let seq = room.seq + 1
+        let at = timestamp(for: room)
+        let id = "\(at)-\(seq)"
+        let event = Event(room: room.id, epoch: room.epoch, id: id, prev: room.last, seq: seq, at: at, body: body)
+        let frame = WireEncoder.push(.event(event))
+        let stored = StoredEvent(room: room.id, id: id, seq: seq, at: at, kind: body.kind, actor: actor, target: target, body: frame)
+        if case .failure(let error) = stage([.append(stored, change)]) { return .failure(error) }
+        room.seq = seq
+        room.last = id
+        room.lastAt = at
+        room.remember(frame, seq: seq, limit: configuration.recentEventsPerRoom)
+        let published = PublishedEvent(room: room.id, id: id, seq: seq, frame: frame)
+        outcome.onCommit.append { [self] in broadcast { $0.brokerPublished(published) } }
+        return .success(AppendResult(id: id, seq: seq, at: at))
+    }
+}

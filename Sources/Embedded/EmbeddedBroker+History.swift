@@ -1,0 +1,86 @@
+import Broker
+import Chat
+import Store
+import WireProtocol
+
+extension EmbeddedBroker {
+    public func history(user: String, room roomID: String, anchor: HistoryCommand.Anchor, limit: Int, loop: Int,
+                        completion: @escaping (Result<HistoryPage, ProtocolError>) -> Void) {
+        submit(loop: loop, completion: completion) { broker, _ in
+            guard let room = broker.rooms[roomID], let role = room.members[user] else {
+                return .failure(ProtocolError(.notMember, "not a member of this room"))
+            }
+            guard Rights.allows(.read, role: role, in: room.kind) else {
+                return .failure(ProtocolError(.forbidden, "your role cannot read this room"))
+            }
+            return broker.page(room, anchor: anchor, limit: limit)
+        }
+    }
+
+    /// A page of consecutive events, oldest first; message events show their current state.
+    func page(_ room: RoomEntry, anchor: HistoryCommand.Anchor, limit: Int) -> Result<HistoryPage, ProtocolError> {
+        let limit = Int64(max(1, limit))
+        var low: Int64
+        var high: Int64
+        var more: Bool
+        switch anchor {
+        case .latest:
+            high = room.seq
+            low = max(1, high - limit + 1)
+            more = low > 1
+        case .before(let id):
+            guard let seq = (try? db.seq(room: room.id, eventID: id)) ?? nil else {
+                return .failure(ProtocolError(.notFound, "no such event in this room"))
+            }
+            high = seq - 1
+            low = max(1, high - limit + 1)
+            more = low > 1
+        case .after(let id):
+            guard let seq = (try? db.seq(room: room.id, eventID: id)) ?? nil else {
+                return .failure(ProtocolError(.notFound, "no such event in this room"))
+            }
+            low = seq + 1
+            high = min(room.seq, seq + limit)
+            more = high < room.seq
+        }
+        guard low <= high else { return .success(HistoryPage(room: room.id, epoch: room.epoch, events: [], more: false)) }
+        do {
+            let stored = try db.events(room: room.id, seqIn: low...high, limit: Int(limit))
+            let messages = try db.messages(room: room.id, seqIn: low...high)
+            var events: [Event] = []
+            events.reserveCapacity(stored.count)
+            for record in stored {
+                guard case .success(.push(.event(var event))) = WireDecoder.decodeServerFrame(record.body) else {
+                    return .failure(ProtocolError(.unavailable, "a stored event could not be read"))
+                }
+                try applyCurrentState(&event, messages: messages, room: room.id)
+                events.append(event)
+            }
+            return .success(HistoryPage(room: room.id, epoch: room.epoch, events: events, more: more))
+        } catch {
+            return .failure(ProtocolError(.unavailable, "the store failed; retry", retryAfterMs: 1_000))
+        }
+    }
+
+    private func applyCurrentState(_ event: inout Event, messages: [String: MessageRecord], room: String) throws {
+        switch event.body {
+        case .message(let author, _, let cmid, let replyTo):
+            guard let state = messages[event.id] else { return }
+            if state.deleted {
+                event.deleted = true
+                event.body = .message(author: author, text: "", cmid: cmid, replyTo: replyTo)
+            } else if let text = state.text {
+                event.edited = state.editedAt != nil
+                event.body = .message(author: author, text: text, cmid: cmid, replyTo: replyTo)
+            }
+        case .edit(let author, let target, _):
+            let state = try messages[target] ?? db.message(room: room, id: target)
+            if state?.deleted == true {
+                event.deleted = true
+                event.body = .edit(author: author, target: target, text: "")
+            }
+        default:
+            break
+        }
+    }
+}

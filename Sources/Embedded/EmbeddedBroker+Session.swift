@@ -1,0 +1,121 @@
+import Broker
+import Chat
+import Store
+import WireProtocol
+
+extension EmbeddedBroker {
+    public func openSession(user: String, positions: [Position], loop: Int,
+                            completion: @escaping (Result<SessionSnapshot, ProtocolError>) -> Void) {
+        submit(loop: loop, completion: completion) { broker, _ in
+            .success(broker.snapshot(user: user, positions: positions))
+        }
+    }
+
+    public func closeSession(user: String, loop: Int) {
+        _ = enqueue { broker in
+            if let count = broker.sessions[user] { broker.sessions[user] = count > 1 ? count - 1 : nil }
+            return Outcome()
+        }
+    }
+
+    /// The user's rooms at this point of every log, and the events missed after each
+    /// position — gap-free with what is published next, since both reach the loop in order.
+    func snapshot(user: String, positions: [Position]) -> SessionSnapshot {
+        sessions[user, default: 0] += 1
+        var byRoom: [String: Position] = [:]
+        for position in positions { byRoom[position.room] = position }
+        var states: [RoomState] = []
+        var replay: [[UInt8]] = []
+        for roomID in (userRooms[user] ?? []).sorted() {
+            guard let room = rooms[roomID], let role = room.members[user] else { continue }
+            var state = room.state(for: user, role: role)
+            if let position = byRoom[roomID] {
+                if let frames = missedEvents(room, after: position) {
+                    state.recovered = true
+                    replay.append(contentsOf: frames)
+                } else {
+                    state.recovered = false
+                }
+            }
+            states.append(state)
+        }
+        return SessionSnapshot(rooms: states, replay: replay)
+    }
+
+    /// The frames after `position`, or nil when they cannot all be given (other epoch,
+    /// unknown id, more than the recovery cap).
+    func missedEvents(_ room: RoomEntry, after position: Position) -> [[UInt8]]? {
+        guard position.epoch == room.epoch else { return nil }
+        if position.id == room.last { return [] }
+        let fromSeq: Int64
+        if let inMemory = room.recent.first(where: { frameID($0.frame) == position.id }) {
+            fromSeq = inMemory.seq
+        } else if let stored = (try? db.seq(room: room.id, eventID: position.id)) ?? nil {
+            fromSeq = stored
+        } else {
+            return nil
+        }
+        let missing = room.seq - fromSeq
+        guard missing <= Int64(configuration.recoveryMaxEvents) else { return nil }
+        var frames: [[UInt8]]
+        if let first = room.recent.first, first.seq <= fromSeq + 1 {
+            frames = room.recent.filter { $0.seq > fromSeq }.map(\.frame)
+        } else {
+            guard let events = try? db.events(room: room.id, seqIn: (fromSeq + 1)...room.seq, limit: Int(missing)) else { return nil }
+            frames = events.map(\.body)
+        }
+        guard frames.count == Int(missing) else { return nil }
+        var bytes = 0
+        for frame in frames { bytes += frame.count }
+        return bytes <= configuration.recoveryMaxBytes ? frames : nil
+    }
+
+    private func frameID(_ frame: [UInt8]) -> String? {
+        guard case .success(.push(.event(let event))) = WireDecoder.decodeServerFrame(frame) else { return nil }
+        return event.id
+    }
+
+    public func rooms(user: String, loop: Int, completion: @escaping (Result<[RoomState], ProtocolError>) -> Void) {
+        submit(loop: loop, completion: completion) { broker, _ in
+            var states: [RoomState] = []
+            for roomID in (broker.userRooms[user] ?? []).sorted() {
+                guard let room = broker.rooms[roomID], let role = room.members[user] else { continue }
+                var state = room.state(for: user, role: role)
+                state.unread = try? broker.db.messageCount(room: roomID, afterSeq: broker.db.readSeq(user: user, room: roomID))
+                states.append(state)
+            }
+            return .success(states)
+        }
+    }
+
+    public func markRead(user: String, room roomID: String, event: String, loop: Int,
+                         completion: @escaping (Result<Int64, ProtocolError>) -> Void) {
+        submit(loop: loop, completion: completion) { broker, _ in
+            guard let room = broker.rooms[roomID], room.members[user] != nil else {
+                return .failure(ProtocolError(.notMember, "not a member of this room"))
+            }
+            guard let seq = (try? broker.db.seq(room: roomID, eventID: event)) ?? nil else {
+                return .failure(ProtocolError(.notFound, "no such event"))
+            }
+            if case .failure(let error) = broker.stage([.setReadPosition(user: user, room: roomID, eventID: event, seq: seq)]) {
+                return .failure(error)
+            }
+            let readSeq = (try? broker.db.readSeq(user: user, room: roomID)) ?? seq
+            return .success((try? broker.db.messageCount(room: roomID, afterSeq: readSeq)) ?? 0)
+        }
+    }
+
+    public func setBlocked(user: String, other: String, blocked: Bool, loop: Int,
+                           completion: @escaping (Result<Void, ProtocolError>) -> Void) {
+        submit(loop: loop, completion: completion) { broker, _ in
+            guard Identifier.isUserID(other), other != user else {
+                return .failure(ProtocolError(.invalidArgument, "not another user's id", field: "user"))
+            }
+            let write: StoreWrite = blocked ? .block(user: user, blocked: other) : .unblock(user: user, blocked: other)
+            if case .failure(let error) = broker.stage([write]) { return .failure(error) }
+            let key = Self.blockKey(user, other)
+            if blocked { broker.blocks.insert(key) } else { broker.blocks.remove(key) }
+            return .success(())
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Store
+import WireProtocol
+
+/// A room as the engine holds it: authoritative tip, members, and a bounded window of its most
+/// recent events (for recovery without touching SQLite).
+final class RoomEntry {
+    let id: String
+    let kind: RoomKind
+    var name: String?
+    let epoch: String
+    var last: String?
+    var seq: Int64
+    var lastAt: Int64
+    var members: [String: Role] = [:]
+    /// The newest events, oldest first: (seq, frame). At most `recentLimit` of them.
+    var recent: [(seq: Int64, frame: [UInt8])] = []
+    /// Recent client message ids: "author\u{0}cmid" → the append they produced.
+    var cmids: [String: AppendResult] = [:]
+    var cmidOrder: [String] = []
+
+    init(id: String, kind: RoomKind, name: String?, epoch: String, last: String?, seq: Int64, lastAt: Int64) {
+        self.id = id
+        self.kind = kind
+        self.name = name
+        self.epoch = epoch
+        self.last = last
+        self.seq = seq
+        self.lastAt = lastAt
+    }
+
+    func state(for user: String, role: Role) -> RoomState {
+        RoomState(room: id, kind: kind, name: kind == .direct ? nil : name,
+                  peer: kind == .direct ? DirectRoom.peer(of: user, in: id) : nil,
+                  role: role, epoch: epoch, last: last, seq: seq)
+    }
+
+    func remember(_ frame: [UInt8], seq: Int64, limit: Int) {
+        recent.append((seq, frame))
+        if recent.count > limit { recent.removeFirst(recent.count - limit) }
+    }
+
+    func rememberCmid(author: String, cmid: String, result: AppendResult, limit: Int) {
+        let key = author + "\u{0}" + cmid
+        cmids[key] = result
+        cmidOrder.append(key)
+        if cmidOrder.count > limit {
+            for old in cmidOrder.prefix(cmidOrder.count - limit) { cmids[old] = nil }
+            cmidOrder.removeFirst(cmidOrder.count - limit)
+        }
+    }
+
+    func knownCmid(author: String, cmid: String) -> AppendResult? {
+        cmids[author + "\u{0}" + cmid]
+    }
+}
+
+/// Limits and policies of the embedded engine.
+public struct EmbeddedConfiguration: Sendable {
+    /// The SQLite file.
+    public var path: String
+    /// Recovery replays at most this many events per room, or `recoveryMaxBytes`; beyond,
+    /// `recovered: false`.
+    public var recoveryMaxEvents = 1_000
+    public var recoveryMaxBytes = 1 << 20
+    /// Recent events kept in memory per room (recovery from memory), and recent client
+    /// message ids per room (older ones are found in SQLite).
+    public var recentEventsPerRoom = 1_000
+    public var recentCmidsPerRoom = 10_000
+    /// Requests the engine may hold; beyond, callers get 3001 overloaded.
+    public var queueCapacity = 50_000
+    /// Rooms a user may be in.
+    public var roomsPerUser = 1_000
+    public var directMessages = DirectMessagePolicySetting.membersAndLeaders
+
+    public init(path: String) {
+        self.path = path
+    }
+}
+
+/// The platform-wide direct-message setting.
+public enum DirectMessagePolicySetting: Sendable {
+    /// Members who share a group write to each other; everyone writes to their leaders.
+    case membersAndLeaders
+    /// Only conversations with a leader (moderator/owner of a shared room).
+    case leadersOnly
+}

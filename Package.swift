@@ -48,8 +48,8 @@ let package = Package(
         .target(name: "TLS", dependencies: ["COpenSSL"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "Server",
-                dependencies: ["Reactor", "TLS", "HTTP1", "WebSocket",
-                               .product(name: "Logging", package: "swift-log")],
+                dependencies: ["Reactor", "TLS", "HTTP1", "WebSocket", "WireProtocol", "Chat", "Broker",
+                               "Embedded", "Auth", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: [.swiftLanguageMode(.v5)] + hotPath),
         .executableTarget(name: "rally-server",
                           dependencies: ["Server",
@@ -72,7 +72,7 @@ let package = Package(
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Reactor", "WebSocket", "HTTP1"],
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Reactor", "WebSocket", "HTTP1", "WireProtocol"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

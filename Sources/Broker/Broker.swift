@@ -116,6 +116,10 @@ public struct RoomInfo: Equatable, Sendable {
 public protocol Broker: AnyObject {
     /// Registers a loop; returns its index for later calls. Before serving.
     func attach(_ port: LoopPort, delegate: BrokerDelegate) -> Int
+    /// Starts serving, once every loop is attached.
+    func start()
+    /// Finishes what is queued and stops.
+    func stop()
 
     /// Starts a session of `user` on `loop`: the user's rooms, and the events missed after
     /// `positions` (`recovered` set on the rooms that had a position).

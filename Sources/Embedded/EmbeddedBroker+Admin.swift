@@ -15,7 +15,7 @@ extension EmbeddedBroker {
                  members: room.members.count)
     }
 
-    private func perform(_ operation: AdminOperation, outcome: inout Outcome) -> Result<AdminResult, ProtocolError> {
+    func perform(_ operation: AdminOperation, outcome: inout Outcome) -> Result<AdminResult, ProtocolError> {
         switch operation {
         case .createRoom(let id, let kind, let name):
             guard Identifier.isRoomID(id), !id.hasPrefix("dm:"), kind != .direct else {
@@ -105,5 +105,23 @@ extension EmbeddedBroker {
             body = .memberRole(user: user, role: role)
         }
         return appendEvent(room, body: body, change: nil, actor: nil, target: user, outcome: &outcome).map { _ in () }
+    }
+}
+
+extension EmbeddedBroker {
+    /// Runs an admin operation synchronously on the calling thread, before `start` (start-up
+    /// seeding, e.g. the development rooms). Membership pushes are not sent: no loop listens yet.
+    public func prepare(_ operation: AdminOperation) throws(StoreError) -> Result<AdminResult, ProtocolError> {
+        precondition(!isStarted, "prepare runs before start")
+        try db.execute("BEGIN IMMEDIATE")
+        var outcome = Outcome()
+        let result = perform(operation, outcome: &outcome)
+        do {
+            try db.execute("COMMIT")
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw error
+        }
+        return result
     }
 }

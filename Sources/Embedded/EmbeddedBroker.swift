@@ -28,6 +28,7 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
     private let wakeup = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private var started = false
+    var isStarted: Bool { started }
 
     // Engine-thread state (and set-up before `start`).
     var loops: [(port: LoopPort, delegate: BrokerDelegate)] = []

@@ -1,13 +1,16 @@
 import HTTP1
 import WebSocket
+import WireProtocol
 
 extension Connection {
-    /// Answers every complete request head the parser has; stops at an upgrade or an error.
+    /// Answers every complete request the parser has; stops at an upgrade or an error.
+    /// Requests to the API are answered at their end (they have bodies); the others at their
+    /// head (a body they carry is read and dropped).
     func serveHTTP() {
-        while http != nil {
+        while let exchange = http, !exchange.awaiting {
             let event: HTTPRequestEvent?
             do {
-                event = try http!.parser.next()
+                event = try exchange.parser.next()
             } catch {
                 respond(.error(error.status, message: error.reason, extraHeaders: HTTPHeaders()), close: true)
                 return
@@ -15,10 +18,23 @@ extension Connection {
             guard let event else { return }
             switch event {
             case .head(let head):
-                route(head)
-            case .body, .end:
-                // No endpoint takes a body yet: the response went out with the head.
-                continue
+                if head.path.hasPrefix("/api/") && context.hub != nil {
+                    exchange.pending = head
+                    exchange.body = []
+                    if head.headers["Expect"]?.lowercased() == "100-continue" {
+                        send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                    }
+                } else {
+                    route(head)
+                }
+            case .body(let bytes):
+                if exchange.pending != nil { exchange.body.append(contentsOf: bytes) }
+            case .end:
+                if let head = exchange.pending {
+                    exchange.pending = nil
+                    serveAPI(head, body: exchange.body)
+                    exchange.body = []
+                }
             }
         }
     }
@@ -27,27 +43,50 @@ extension Connection {
         switch head.path {
         case "/healthz":
             guard head.method == "GET" || head.method == "HEAD" else { return methodNotAllowed() }
-            var headers = HTTPHeaders()
-            headers.add("Content-Type", "application/json")
-            headers.add("Cache-Control", "no-store")
-            let body: [UInt8] = head.method == "HEAD" ? [] : Array(#"{"status":"ok"}"#.utf8)
-            respond(HTTPResponse(status: 200, headers: headers, body: body), close: !head.keepAlive)
+            respond(json: Array(#"{"status":"ok"}"#.utf8), status: 200, head: head)
         case "/echo" where context.routes.echo:
-            upgrade(head)
+            upgrade(head, chat: false)
+        case "/ws" where context.hub != nil:
+            upgrade(head, chat: true)
+        case "/" where context.hub != nil && context.configuration.chat?.devSecret != nil:
+            serveAsset(StaticAssets.indexHTML, type: "text/html; charset=utf-8", head: head)
+        case "/rally.js" where context.hub != nil:
+            serveAsset(StaticAssets.rallyJS, type: "text/javascript; charset=utf-8", head: head)
+        case "/dev/token" where context.configuration.chat?.devSecret != nil:
+            serveDevToken(head)
         default:
             respond(.error(404, message: "no such endpoint: \(head.path)", extraHeaders: HTTPHeaders()), close: true)
         }
     }
 
-    private func methodNotAllowed() {
+    func methodNotAllowed(_ allow: String = "GET, HEAD") {
         var headers = HTTPHeaders()
-        headers.add("Allow", "GET, HEAD")
+        headers.add("Allow", allow)
         respond(.error(405, message: "method not allowed", extraHeaders: headers), close: true)
     }
 
-    /// RFC 6455 §4.2: validate, negotiate permessage-deflate, answer 101, and hand any bytes
-    /// that followed the request head (the client's first frames) to the WebSocket phase.
-    private func upgrade(_ head: HTTPRequestHead) {
+    private func serveAsset(_ text: String, type: String, head: HTTPRequestHead) {
+        guard head.method == "GET" || head.method == "HEAD" else { return methodNotAllowed() }
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", type)
+        headers.add("Cache-Control", "no-cache")
+        headers.add("X-Content-Type-Options", "nosniff")
+        let body: [UInt8] = head.method == "HEAD" ? [] : Array(text.utf8)
+        respond(HTTPResponse(status: 200, headers: headers, body: body), close: !head.keepAlive)
+    }
+
+    /// A 200 JSON response, kept alive when the client asked.
+    func respond(json: [UInt8], status: Int, head: HTTPRequestHead) {
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", "application/json")
+        headers.add("Cache-Control", "no-store")
+        let body = head.method == "HEAD" ? [] : json
+        respond(HTTPResponse(status: status, headers: headers, body: body), close: !head.keepAlive)
+    }
+
+    /// RFC 6455 §4.2: validate, negotiate the subprotocol and permessage-deflate, answer 101,
+    /// and hand any bytes that followed the request head (the first frames) to the WebSocket.
+    private func upgrade(_ head: HTTPRequestHead, chat: Bool) {
         let request: WebSocketUpgradeRequest
         switch WebSocketUpgrade.validate(head, allowedOrigins: context.configuration.allowedOrigins) {
         case .failure(let response):
@@ -57,6 +96,14 @@ extension Connection {
             request = valid
         }
         var extra = HTTPHeaders()
+        if chat && !request.protocols.isEmpty {
+            // A client that offers subprotocols must be offered one it named.
+            guard request.protocols.contains("rally.v1") else {
+                respond(.error(400, message: "unsupported subprotocol: this server speaks rally.v1", extraHeaders: HTTPHeaders()), close: true)
+                return
+            }
+            extra.add("Sec-WebSocket-Protocol", "rally.v1")
+        }
         let negotiated = PerMessageDeflate.negotiate(offers: request.extensionOffers, config: context.configuration.deflate)
         if let negotiated {
             extra.add("Sec-WebSocket-Extensions", negotiated.responseHeaderValue)
@@ -66,13 +113,14 @@ extension Connection {
         let leftover = http?.parser.takeRemainingBytes() ?? []
         http = nil
         var configuration = WebSocketConfiguration()
-        configuration.maxMessageSize = context.configuration.maxMessageSize
         // A compressed frame of incompressible data is slightly larger than the message it
         // carries (stored deflate blocks: 5 bytes per 64 KiB); the message limit itself is
         // enforced on the payload, or on the inflated output.
-        let size = context.configuration.maxMessageSize
+        let size = chat ? (context.configuration.chat?.maxFrame ?? 65_536) : context.configuration.maxMessageSize
+        configuration.maxMessageSize = size
         configuration.maxFramePayload = size + size / 256 + 1024
         webSocket = WebSocketConnection(configuration: configuration, deflate: negotiated, codec: deflate)
+        if chat, let hub = context.hub { self.chat = ChatSession(connection: self, hub: hub) }
         if !leftover.isEmpty { leftover.withUnsafeBytes { receiveWebSocket($0) } }
     }
 

@@ -1,5 +1,6 @@
 import Reactor
 import WebSocket
+import WireProtocol
 
 extension Connection {
     /// Runs bytes through the WebSocket state machine and carries out its actions in order.
@@ -20,7 +21,15 @@ extension Connection {
         for action in actions {
             switch action {
             case .message(let opcode, let payload):
-                if context.routes.echo { echo(opcode, payload) }
+                if let chat {
+                    if opcode == .text {
+                        chat.receive(payload)
+                    } else {
+                        closeWebSocket(code: RallyCloseCode.protocolViolation, reason: "rally.v1 uses text frames")
+                    }
+                } else if context.routes.echo {
+                    echo(opcode, payload)
+                }
             case .sendFrame(let opcode, let payload):
                 sendFrame(opcode, payload, compressed: false)
             case .sendClose(let code, let reason):
@@ -38,6 +47,23 @@ extension Connection {
         perform(actions)
         // Wait for the peer's close frame, but not forever.
         channel.setDeadline(after: context.loop.configuration.lingerNanoseconds)
+    }
+
+    /// Sends one text message (a reply or a push to this connection alone). Small messages go
+    /// uncompressed: for them zlib costs more than the bytes it saves.
+    func sendText(_ payload: [UInt8]) {
+        guard webSocket?.state == .open else { return }
+        sendFrame(.text, payload, compressed: deflate != nil && payload.count >= 512)
+    }
+
+    /// Queues a frame shared by many connections (an event push), uncopied where possible.
+    func sendShared(_ chunk: ByteChunk) {
+        guard webSocket?.state == .open else { return }
+        if tls == nil {
+            channel.write(shared: chunk)
+        } else {
+            send(chunk.bytes)
+        }
     }
 
     private func echo(_ opcode: WebSocketOpcode, _ payload: [UInt8]) {

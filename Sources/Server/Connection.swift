@@ -3,6 +3,7 @@ import Logging
 import Reactor
 import TLS
 import WebSocket
+import WireProtocol
 
 /// One client connection: an HTTP/1.1 exchange that may become a WebSocket, optionally over TLS.
 ///
@@ -24,6 +25,8 @@ final class Connection: ChannelHandler {
     let tls: TLSSession?
     var pendingPlaintext: [UInt8] = []
     var pingOutstanding = false
+    /// The chat protocol, on `/ws` connections.
+    var chat: ChatSession?
 
     init(context: LoopContext, channel: Channel, tls: TLSSession?) {
         self.context = context
@@ -100,6 +103,8 @@ final class Connection: ChannelHandler {
     }
 
     func channelClosed(_ channel: Channel) {
+        if let chat { context.hub?.remove(chat) }
+        chat = nil
         http = nil
         webSocket = nil
         deflate = nil
@@ -116,6 +121,7 @@ final class Connection: ChannelHandler {
             return
         }
         guard webSocket?.state == .open, channel.isOpen else { return }
+        chat?.sweep(now: now)
         let quiet = now &- channel.lastReadAt
         if configuration.idleTimeout > 0 && quiet > configuration.idleTimeout {
             closeWebSocket(code: RallyCloseCode.idleTimeout, reason: "idle timeout")
@@ -143,6 +149,12 @@ final class Connection: ChannelHandler {
 /// The state of a connection's HTTP phase.
 final class HTTPExchange {
     var parser: HTTPRequestParser
+    /// An API request whose body is being read.
+    var pending: HTTPRequestHead?
+    /// A request is being answered asynchronously: later pipelined requests wait, so
+    /// responses leave in request order.
+    var awaiting = false
+    var body: [UInt8] = []
     /// When the connection was accepted: its request head must be complete in time.
     let startedAt: UInt64
 

@@ -12,6 +12,8 @@ final class LoopContext {
     let logger: Logger
     let tls: TLSContext?
     let routes: Routes
+    /// The chat service on this loop, when configured.
+    var hub: ChatHub?
     /// Shared by every connection that negotiated no context takeover in both directions.
     lazy var sharedDeflate = DeflateCodec(parameters: .noContextTakeover)
     /// Reused by every `WebSocketConnection.receive` call on this loop.

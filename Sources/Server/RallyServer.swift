@@ -1,3 +1,4 @@
+import Broker
 import Logging
 import Reactor
 import TLS
@@ -14,10 +15,15 @@ public final class RallyServer {
     let logger: Logger
     private var contexts: [LoopContext] = []
     private var threads: [LoopThread] = []
+    private let directory = HubDirectory()
 
-    public init(configuration: ServerConfiguration, logger: Logger) throws {
+    /// The chat service's broker, when `configuration.chat` is set.
+    let broker: Broker?
+
+    public init(configuration: ServerConfiguration, logger: Logger, broker: Broker? = nil) throws {
         self.configuration = configuration
         self.logger = logger
+        self.broker = configuration.chat == nil ? nil : broker
         var tls: TLSContext?
         if let certificate = configuration.tlsCertificate, let key = configuration.tlsKey {
             tls = try TLSContext(certificateChainFile: certificate, privateKeyFile: key)
@@ -36,8 +42,15 @@ public final class RallyServer {
                 context.sweep()
                 return true
             }
+            if let chat = configuration.chat, let broker = self.broker {
+                let hub = ChatHub(loop: loop, broker: broker, configuration: chat, directory: directory)
+                hub.loopIndex = broker.attach(hub, delegate: hub)
+                directory.hubs.append(hub)
+                context.hub = hub
+            }
             contexts.append(context)
         }
+        broker?.start()
         for address in configuration.listen {
             var port = address.port
             for context in contexts {
@@ -58,7 +71,12 @@ public final class RallyServer {
     deinit {
         stop()
         wait()
+        broker?.stop()
+        directory.hubs = []
     }
+
+    /// A loop's context, for the HTTP API's operations that reach every loop.
+    var loopContexts: [LoopContext] { contexts }
 
     private static func accept(_ channel: Channel, context: LoopContext) {
         var session: TLSSession?

@@ -1,6 +1,9 @@
+import Auth
+import Embedded
 import HTTP1
 import Reactor
 import WebSocket
+import WireProtocol
 
 /// Everything a server instance is configured with. Defaults are the documented ones.
 public struct ServerConfiguration {
@@ -28,15 +31,31 @@ public struct ServerConfiguration {
     public var deflate = PerMessageDeflateConfig()
     public var httpLimits = HTTPParserLimits.default
     public var loop = LoopConfiguration()
+    /// The chat service (`/ws`, `/api/`); nil serves only `/healthz` (and `/echo` if asked).
+    public var chat: ChatConfiguration?
 
     public init() {}
 }
 
-/// Close codes Rally uses beyond RFC 6455's. 4000–4099: transient; the client should reconnect
-/// (with jittered backoff) and recover what it missed.
-public enum RallyCloseCode {
-    /// The connection's outbound queue passed its limit: reconnect and recover.
-    public static let slowConsumer: UInt16 = 4001
-    /// No input (not even a pong) within the idle time-out.
-    public static let idleTimeout: UInt16 = 4002
+/// The chat service's settings.
+public struct ChatConfiguration {
+    /// Verifies the tokens of `connect` and `refresh`.
+    public var verifier: JWTVerifier
+    /// Development mode: `GET /dev/token?user=NAME` issues tokens signed with `devSecret`,
+    /// and demo rooms are created. Never on a public address.
+    public var devSecret: [UInt8]?
+    /// API keys for `/api/` (constant-time comparison). Empty: the API is closed.
+    public var apiKeys: [String] = []
+    /// Limits told to clients in `connect` and enforced.
+    public var limits = Limits.default
+    /// A connection must `connect` within this time (else close 4004). Default 5 s.
+    public var connectTimeout: UInt64 = 5_000_000_000
+    /// Largest chat frame (else close 1009). Default 64 KiB.
+    public var maxFrame = 64 << 10
+    /// HTTP API bodies. Default 1 MiB.
+    public var maxBody = 1 << 20
+
+    public init(verifier: JWTVerifier) {
+        self.verifier = verifier
+    }
 }

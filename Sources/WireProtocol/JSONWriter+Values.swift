@@ -67,13 +67,15 @@ extension JSONWriter {
         if event.deleted { field("deleted", true) }
     }
 
-    mutating func event(_ event: Event) {
+    /// Writes `event` as a JSON object (the members of an `event` push, without `push`).
+    public mutating func event(_ event: Event) {
         beginObject()
         eventMembers(event)
         endObject()
     }
 
-    mutating func roomState(_ state: RoomState) {
+    /// Writes a RoomState object.
+    public mutating func roomState(_ state: RoomState) {
         beginObject()
         field("room", state.room)
         field("kind", state.kind.rawValue)

@@ -3,6 +3,7 @@ import Logging
 import Reactor
 import Testing
 import WebSocket
+import WireProtocol
 @testable import Server
 
 /// A server on background threads, on a free port, stopped at the end of the test.

@@ -1,0 +1,98 @@
+import Broker
+import Reactor
+import WireProtocol
+
+/// One loop's side of the chat service: its subscription index (room → sessions on this
+/// loop), its sessions by user, and its link to the broker.
+///
+/// Fan-out: an event arrives once per loop as its push frame; the hub wraps it in one sealed
+/// chunk and queues that same chunk on every local member's connection — no per-recipient
+/// encoding or copy (TLS connections copy it into their plaintext, as they must).
+final class ChatHub: BrokerDelegate, LoopPort {
+    unowned let loop: EventLoop
+    let broker: Broker
+    /// Every loop's hub (the API reaches all loops through it).
+    let directory: HubDirectory
+    let configuration: ChatConfiguration
+    var loopIndex = 0
+    private(set) var subscribers: [String: [ChatSession]] = [:]
+    private(set) var sessionsByUser: [String: [ChatSession]] = [:]
+
+    init(loop: EventLoop, broker: Broker, configuration: ChatConfiguration, directory: HubDirectory) {
+        self.loop = loop
+        self.directory = directory
+        self.broker = broker
+        self.configuration = configuration
+    }
+
+    // MARK: LoopPort
+
+    func submit(_ task: @escaping () -> Void) -> Bool {
+        (try? loop.execute(task)) != nil
+    }
+
+    // MARK: Sessions
+
+    /// A session is signed in with these rooms: it starts receiving their events.
+    func register(_ session: ChatSession, user: String, rooms: [String]) {
+        sessionsByUser[user, default: []].append(session)
+        for room in rooms { subscribers[room, default: []].append(session) }
+    }
+
+    func subscribe(_ session: ChatSession, to room: String) {
+        if !(subscribers[room]?.contains { $0 === session } ?? false) { subscribers[room, default: []].append(session) }
+    }
+
+    func unsubscribe(_ session: ChatSession, from room: String) {
+        subscribers[room]?.removeAll { $0 === session }
+        if subscribers[room]?.isEmpty == true { subscribers[room] = nil }
+    }
+
+    func remove(_ session: ChatSession) {
+        guard let user = session.user else { return }
+        for room in session.rooms.keys { unsubscribe(session, from: room) }
+        sessionsByUser[user]?.removeAll { $0 === session }
+        if sessionsByUser[user]?.isEmpty == true { sessionsByUser[user] = nil }
+        broker.closeSession(user: user, loop: loopIndex)
+    }
+
+    // MARK: BrokerDelegate
+
+    func brokerPublished(_ event: PublishedEvent) {
+        guard let sessions = subscribers[event.room], !sessions.isEmpty else { return }
+        let chunk = ByteChunk(sharing: WebSocketFrames.text(event.frame))
+        for session in sessions { session.connection.sendShared(chunk) }
+    }
+
+    func brokerMembershipChanged(_ change: MembershipChange) {
+        switch change {
+        case .joined(let user, let state):
+            for session in sessionsByUser[user] ?? [] { session.joined(state) }
+        case .roleChanged(let user, let room, let role):
+            for session in sessionsByUser[user] ?? [] { session.rooms[room]?.role = role }
+        case .left(let user, let room):
+            for session in sessionsByUser[user] ?? [] { session.left(room) }
+        }
+    }
+
+    /// The platform disconnected `user`: close their sessions on this loop with 4102.
+    func disconnect(user: String) {
+        for session in sessionsByUser[user] ?? [] {
+            session.connection.closeWebSocket(code: RallyCloseCode.disconnectedByPlatform, reason: "disconnected by the platform")
+        }
+    }
+
+    func brokerLostEvents() {
+        loop.onWarning("the broker could not deliver events to this loop: closing its chat sessions (4003)")
+        for sessions in sessionsByUser.values {
+            for session in sessions {
+                session.connection.closeWebSocket(code: RallyCloseCode.insufficientState, reason: "events lost, reconnect and recover")
+            }
+        }
+    }
+}
+
+/// The hubs of all loops of a server.
+final class HubDirectory {
+    var hubs: [ChatHub] = []
+}

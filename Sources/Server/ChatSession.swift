@@ -1,0 +1,236 @@
+import Auth
+import Glibc
+import Broker
+import Chat
+import Reactor
+import WireProtocol
+
+/// The chat protocol on one WebSocket connection: sign-in, the user's rooms, commands to the
+/// broker and their replies. Lives on the connection's loop.
+final class ChatSession {
+    unowned let connection: Connection
+    unowned let hub: ChatHub
+    private(set) var user: String?
+    /// The user's rooms as this session knows them (kind and role, for early checks).
+    var rooms: [String: (kind: RoomKind, role: Role)] = [:]
+    private var connecting = false
+    private var expiresAt: Int64 = 0
+    private var bucket: TokenBucket
+    let openedAt: UInt64
+    private let sessionID: String
+
+    init(connection: Connection, hub: ChatHub) {
+        self.connection = connection
+        self.hub = hub
+        openedAt = hub.loop.now
+        let limits = hub.configuration.limits
+        bucket = TokenBucket(rate: Double(limits.commandRate), burst: Double(limits.commandBurst), now: openedAt)
+        var generator = SystemRandomNumberGenerator()
+        sessionID = String(generator.next() as UInt64, radix: 36)
+    }
+
+    var isSignedIn: Bool { user != nil }
+
+    // MARK: Commands
+
+    /// One text message from the client: one command.
+    func receive(_ payload: [UInt8]) {
+        let decoded = payload.withUnsafeBytes {
+            WireDecoder.decodeCommand($0, textLimits: hub.configuration.limits.text, historyMax: hub.configuration.limits.historyMax)
+        }
+        let envelope: CommandEnvelope
+        switch decoded {
+        case .failure(let failure):
+            return reply(failure.id, .failure(failure.error))
+        case .success(let value):
+            envelope = value
+        }
+        if let wait = bucket.take(now: hub.loop.now) {
+            let ms = Int64((wait + 999_999) / 1_000_000)
+            return reply(envelope.id, .failure(.rateLimited(retryAfterMs: ms)))
+        }
+        if case .connect(let command) = envelope.command {
+            return connect(envelope.id, command)
+        }
+        guard let user, !connecting else {
+            return reply(envelope.id, .failure(ProtocolError(.notConnected, "send connect first")))
+        }
+        perform(envelope.id, envelope.command, user: user)
+    }
+
+    private func perform(_ id: String, _ command: Command, user: String) {
+        let broker = hub.broker
+        let loop = hub.loopIndex
+        switch command {
+        case .connect:
+            break  // handled before
+        case .refresh(let token):
+            refresh(id, token: token, user: user)
+        case .send(let send):
+            guard rooms[send.room] != nil else { return reply(id, .failure(ProtocolError(.notMember, "not a member of this room"))) }
+            track(id) { done in
+                broker.append(.message(room: send.room, author: user, text: send.text, cmid: send.cmid, replyTo: send.replyTo),
+                              loop: loop) { done($0.map { .appended($0) }) }
+            }
+        case .dm(let dm):
+            guard dm.to != user else {
+                return reply(id, .failure(ProtocolError(.invalidArgument, "you cannot write to yourself", field: "to")))
+            }
+            track(id) { done in
+                broker.append(.direct(from: user, to: dm.to, text: dm.text, cmid: dm.cmid, replyTo: dm.replyTo),
+                              loop: loop) { done($0.map { .appended($0) }) }
+            }
+        case .edit(let edit):
+            track(id) { done in
+                broker.append(.edit(room: edit.room, author: user, target: edit.id, text: edit.text), loop: loop) {
+                    done($0.map { .appended($0) })
+                }
+            }
+        case .delete(let room, let target):
+            track(id) { done in
+                broker.append(.delete(room: room, actor: user, target: target), loop: loop) { done($0.map { .appended($0) }) }
+            }
+        case .history(let history):
+            track(id) { done in
+                broker.history(user: user, room: history.room, anchor: history.anchor, limit: history.effectiveLimit,
+                               loop: loop) { done($0.map { .history($0) }) }
+            }
+        case .read(let room, let event):
+            track(id) { done in
+                broker.markRead(user: user, room: room, event: event, loop: loop) { done($0.map { .read(unread: $0) }) }
+            }
+        case .rooms:
+            track(id) { done in broker.rooms(user: user, loop: loop) { done($0.map { .rooms($0) }) } }
+        case .block(let other):
+            track(id) { done in broker.setBlocked(user: user, other: other, blocked: true, loop: loop) { done($0.map { .empty }) } }
+        case .unblock(let other):
+            track(id) { done in broker.setBlocked(user: user, other: other, blocked: false, loop: loop) { done($0.map { .empty }) } }
+        }
+    }
+
+    /// Runs a broker call as in-flight work on the connection (past the cap, the loop stops
+    /// reading this socket) and replies when it completes.
+    private func track(_ id: String, _ call: (@escaping (Result<ReplyResult, ProtocolError>) -> Void) -> Void) {
+        let channel = connection.channel
+        channel.beginWork()
+        call { [weak self] result in
+            channel.endWork()
+            self?.reply(id, result)
+        }
+    }
+
+    func reply(_ id: String?, _ result: Result<ReplyResult, ProtocolError>) {
+        switch result {
+        case .success(let value):
+            connection.sendText(WireEncoder.reply(id: id ?? "", result: value))
+        case .failure(let error):
+            connection.sendText(WireEncoder.errorReply(id: id, error))
+        }
+    }
+
+    // MARK: Sign-in
+
+    private func verify(_ token: String) -> Result<Claims, ProtocolError> {
+        do {
+            return .success(try hub.configuration.verifier.verify(token, now: Self.unixNow()))
+        } catch {
+            let code: ErrorCode = error == .expired ? .tokenExpired : .authFailed
+            return .failure(ProtocolError(code, error.message))
+        }
+    }
+
+    private func connect(_ id: String, _ command: ConnectCommand) {
+        guard user == nil, !connecting else {
+            return reply(id, .failure(ProtocolError(.alreadyConnected, "this connection is signed in already")))
+        }
+        let claims: Claims
+        switch verify(command.token) {
+        case .failure(let error):
+            reply(id, .failure(error))
+            connection.closeWebSocket(code: UInt16(error.code.value), reason: error.message)
+            return
+        case .success(let value):
+            claims = value
+        }
+        connecting = true
+        expiresAt = claims.expiresAt
+        let user = claims.subject
+        hub.broker.openSession(user: user, positions: command.positions ?? [], loop: hub.loopIndex) { [weak self] result in
+            self?.opened(id, user: user, result)
+        }
+    }
+
+    private func opened(_ id: String, user: String, _ result: Result<SessionSnapshot, ProtocolError>) {
+        connecting = false
+        guard connection.channel.isOpen else {
+            if case .success = result { hub.broker.closeSession(user: user, loop: hub.loopIndex) }
+            return
+        }
+        switch result {
+        case .failure(let error):
+            reply(id, .failure(error))
+        case .success(let snapshot):
+            self.user = user
+            for state in snapshot.rooms { rooms[state.room] = (state.kind, state.role) }
+            hub.register(self, user: user, rooms: snapshot.rooms.map(\.room))
+            let connected = ConnectedResult(user: user, session: sessionID, serverTime: Self.unixMilliseconds(),
+                                            rooms: snapshot.rooms, limits: hub.configuration.limits)
+            reply(id, .success(.connected(connected)))
+            for frame in snapshot.replay { connection.sendText(frame) }
+        }
+    }
+
+    private func refresh(_ id: String, token: String, user: String) {
+        switch verify(token) {
+        case .failure(let error):
+            reply(id, .failure(error))
+            connection.closeWebSocket(code: UInt16(error.code.value), reason: error.message)
+        case .success(let claims):
+            guard claims.subject == user else {
+                reply(id, .failure(ProtocolError(.authFailed, "the token names another user")))
+                connection.closeWebSocket(code: RallyCloseCode.authFailed, reason: "the token names another user")
+                return
+            }
+            expiresAt = claims.expiresAt
+            reply(id, .success(.refreshed(expiresAt: claims.expiresAt)))
+        }
+    }
+
+    /// Called once a second: a session must sign in in time, and its token must stay valid.
+    func sweep(now: UInt64) {
+        if user == nil && !connecting && now &- openedAt > hub.configuration.connectTimeout {
+            connection.closeWebSocket(code: RallyCloseCode.connectTimeout, reason: "no connect in time")
+        } else if user != nil && Self.unixNow() >= expiresAt {
+            connection.closeWebSocket(code: RallyCloseCode.tokenExpired, reason: "token expired; refresh before exp")
+        }
+    }
+
+    // MARK: Membership
+
+    func joined(_ state: RoomState) {
+        guard user != nil else { return }
+        rooms[state.room] = (state.kind, state.role)
+        hub.subscribe(self, to: state.room)
+        connection.sendText(WireEncoder.push(.roomJoined(state)))
+    }
+
+    func left(_ room: String) {
+        guard rooms.removeValue(forKey: room) != nil else { return }
+        hub.unsubscribe(self, from: room)
+        connection.sendText(WireEncoder.push(.roomLeft(room: room)))
+    }
+
+    static func unixNow() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec)
+    }
+}
+
+extension ChatSession {
+    static func unixMilliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}

@@ -15,7 +15,7 @@ final class ChatHub: BrokerDelegate, LoopPort {
     let directory: HubDirectory
     let configuration: ChatConfiguration
     var loopIndex = 0
-    private(set) var subscribers: [String: [ChatSession]] = [:]
+    private let subscribers = SubscriptionIndex<ChatSession>()
     private(set) var sessionsByUser: [String: [ChatSession]] = [:]
 
     init(loop: EventLoop, broker: Broker, configuration: ChatConfiguration, directory: HubDirectory) {
@@ -36,16 +36,15 @@ final class ChatHub: BrokerDelegate, LoopPort {
     /// A session is signed in with these rooms: it starts receiving their events.
     func register(_ session: ChatSession, user: String, rooms: [String]) {
         sessionsByUser[user, default: []].append(session)
-        for room in rooms { subscribers[room, default: []].append(session) }
+        for room in rooms { subscribers.add(session, to: room) }
     }
 
     func subscribe(_ session: ChatSession, to room: String) {
-        if !(subscribers[room]?.contains { $0 === session } ?? false) { subscribers[room, default: []].append(session) }
+        subscribers.add(session, to: room)
     }
 
     func unsubscribe(_ session: ChatSession, from room: String) {
-        subscribers[room]?.removeAll { $0 === session }
-        if subscribers[room]?.isEmpty == true { subscribers[room] = nil }
+        subscribers.remove(session, from: room)
     }
 
     func remove(_ session: ChatSession) {
@@ -59,7 +58,8 @@ final class ChatHub: BrokerDelegate, LoopPort {
     // MARK: BrokerDelegate
 
     func brokerPublished(_ event: PublishedEvent) {
-        guard let sessions = subscribers[event.room], !sessions.isEmpty else { return }
+        let sessions = subscribers.subscribers(of: event.room)
+        guard !sessions.isEmpty else { return }
         let chunk = ByteChunk(sharing: WebSocketFrames.text(event.frame))
         for session in sessions { session.connection.sendShared(chunk) }
     }

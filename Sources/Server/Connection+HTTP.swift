@@ -46,6 +46,9 @@ extension Connection {
             respond(json: Array(#"{"status":"ok"}"#.utf8), status: 200, head: head)
         case "/echo" where context.routes.echo:
             upgrade(head, chat: false)
+        case "/pubsub" where context.routes.echo:
+            upgrade(head, chat: false)
+            if webSocket != nil && pubsubTopics == nil { pubsubTopics = [] }
         case "/ws" where context.hub != nil:
             upgrade(head, chat: true)
         case "/" where context.hub != nil && context.configuration.chat?.devSecret != nil:

@@ -27,6 +27,8 @@ extension Connection {
                     } else {
                         closeWebSocket(code: RallyCloseCode.protocolViolation, reason: "rally.v1 uses text frames")
                     }
+                } else if pubsubTopics != nil {
+                    pubsub(opcode, payload)
                 } else if context.routes.echo {
                     echo(opcode, payload)
                 }
@@ -64,6 +66,32 @@ extension Connection {
         } else {
             send(chunk.bytes)
         }
+    }
+
+    /// The benchmark pub/sub protocol (../shared/bench): `SUB topic` joins, `PUB topic ...`
+    /// sends the whole frame to the topic's subscribers on this loop — framed once, one shared
+    /// chunk queued on every subscriber, as room events are; anything else is echoed.
+    private func pubsub(_ opcode: WebSocketOpcode, _ payload: [UInt8]) {
+        if opcode == .text, let topic = Self.command("SUB ", in: payload) {
+            pubsubTopics?.append(topic)
+            context.pubsub.add(self, to: topic)
+        } else if opcode == .text, let topic = Self.command("PUB ", in: payload) {
+            let chunk = ByteChunk(sharing: WebSocketFrames.text(payload))
+            for subscriber in context.pubsub.subscribers(of: topic) { subscriber.sendShared(chunk) }
+        } else {
+            echo(opcode, payload)
+        }
+    }
+
+    /// The topic of `PREFIX topic[ rest]`, if `payload` starts with `prefix`.
+    private static func command(_ prefix: StaticString, in payload: [UInt8]) -> String? {
+        let count = prefix.utf8CodeUnitCount
+        guard payload.count > count else { return nil }
+        let matches = prefix.withUTF8Buffer { Array($0) == Array(payload[0..<count]) }
+        guard matches else { return nil }
+        let rest = payload[count...]
+        let end = rest.firstIndex(of: UInt8(ascii: " ")) ?? rest.endIndex
+        return String(decoding: rest[rest.startIndex..<end], as: UTF8.self)
     }
 
     private func echo(_ opcode: WebSocketOpcode, _ payload: [UInt8]) {

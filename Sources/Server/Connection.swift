@@ -27,6 +27,8 @@ final class Connection: ChannelHandler {
     var pingOutstanding = false
     /// The chat protocol, on `/ws` connections.
     var chat: ChatSession?
+    /// Topics of a `/pubsub` connection (benchmarks), nil on other connections.
+    var pubsubTopics: [String]?
 
     init(context: LoopContext, channel: Channel, tls: TLSSession?) {
         self.context = context
@@ -104,6 +106,8 @@ final class Connection: ChannelHandler {
 
     func channelClosed(_ channel: Channel) {
         if let chat { context.hub?.remove(chat) }
+        for topic in pubsubTopics ?? [] { context.pubsub.remove(self, from: topic) }
+        pubsubTopics = nil
         chat = nil
         http = nil
         webSocket = nil

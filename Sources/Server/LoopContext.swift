@@ -14,6 +14,8 @@ final class LoopContext {
     let routes: Routes
     /// The chat service on this loop, when configured.
     var hub: ChatHub?
+    /// `/pubsub` (with `--echo`): topic → connections, for fan-out benchmarks.
+    let pubsub = SubscriptionIndex<Connection>()
     /// Shared by every connection that negotiated no context takeover in both directions.
     lazy var sharedDeflate = DeflateCodec(parameters: .noContextTakeover)
     /// Reused by every `WebSocketConnection.receive` call on this loop.

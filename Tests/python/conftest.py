@@ -18,9 +18,9 @@ class ServerPool:
         self.log_dir = log_dir
         self.servers = []
 
-    def start(self, *extra_args):
+    def start(self, *extra_args, env=None):
         log = self.log_dir / f"server{len(self.servers)}.log"
-        server = RallyServer(self.binary, extra_args, log)
+        server = RallyServer(self.binary, extra_args, log, env=env)
         self.servers.append(server)
         return server.start()
 
@@ -39,7 +39,8 @@ def rally_bin():
 
 @pytest.fixture
 def start_server(rally_bin, tmp_path):
-    """Function-scoped factory: start_server('--max-outbound-bytes', 1024)."""
+    """Function-scoped factory: start_server('--max-outbound-bytes', 1024),
+    optionally with env={'NAME': 'value'} added to the server's environment."""
     pool = ServerPool(rally_bin, tmp_path)
     yield pool.start
     pool.stop_all()

@@ -32,14 +32,21 @@ def rally_binary():
 class RallyServer:
     host = "127.0.0.1"
 
-    def __init__(self, binary, extra_args, log_path):
+    def __init__(self, binary, extra_args, log_path, env=None):
         self.args = [binary, "--listen", "127.0.0.1:0", "--echo", "--loops", "1",
                      *map(str, extra_args)]
+        self.extra_args = tuple(map(str, extra_args))
+        # Extra environment variables for the server (e.g. a JWT secret for
+        # --jwt-key hs256:secret=env:NAME); None: the test process's environment.
+        self.env = dict(env) if env else None
         self.log_path = log_path
         self.proc = None
         self.started = False
         self.port = None
         self.scheme = None
+        self.killed = False
+        self._stopped = False
+        self._stop_result = None
 
     # ----- lifecycle
 
@@ -47,8 +54,9 @@ class RallyServer:
         # stderr goes to a file, not a pipe: a chatty server can never block
         # on a full pipe while the test is not reading it.
         self._log = open(self.log_path, "wb")
+        env = None if self.env is None else {**os.environ, **self.env}
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=self._log)
+                                     stdout=self._log, stderr=self._log, env=env)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             m = LISTEN_RE.search(self.stderr_text())
@@ -67,7 +75,26 @@ class RallyServer:
                     f"--- stderr ---\n{self.stderr_text()}", pytrace=False)
 
     def stop(self):
-        """SIGTERM, wait, and return an error string (None when it exited 0)."""
+        """SIGTERM, wait, and return an error string (None when it exited 0).
+        Idempotent: a second call returns the first call's result."""
+        if self._stopped:
+            return self._stop_result
+        self._stopped = True
+        self._stop_result = self._stop()
+        return self._stop_result
+
+    def kill(self):
+        """SIGKILL (a crash on purpose): the server is not judged at stop."""
+        if self.proc is None or self._stopped:
+            return
+        self.killed = True
+        self._stopped = True
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self._log.close()
+
+    def _stop(self):
         if self.proc is None:
             return None
         if not self.started:            # start() already failed and said why

@@ -1,0 +1,182 @@
+import Auth
+import Broker
+import Embedded
+import Foundation
+import Logging
+import Reactor
+import Synchronization
+import Testing
+import WireProtocol
+@testable import RallyClient
+@testable import Server
+
+let secret = Array("scenario-tests-secret-of-32-bytes!".utf8)
+
+/// A chat server in this process (embedded mode, temporary store) and a loop for clients.
+final class ChatWorld: @unchecked Sendable {
+    let server: RallyServer
+    let broker: EmbeddedBroker
+    let clientLoop: EventLoop
+    let clientThread: LoopThread
+    let path: String
+
+    init(path: String? = nil) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rally-scenario-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        self.path = path ?? dir.appendingPathComponent("rally.sqlite").path
+        var configuration = ServerConfiguration()
+        configuration.listen = [try SocketAddress(parsing: "127.0.0.1:0")]
+        configuration.loops = 2
+        let verifier = try JWTVerifier(JWTVerifierConfiguration(keys: [.hmac(secret: secret, kid: nil)]))
+        configuration.chat = ChatConfiguration(verifier: verifier)
+        broker = try EmbeddedBroker(configuration: EmbeddedConfiguration(path: self.path))
+        var logger = Logger(label: "scenario")
+        logger.logLevel = .error
+        server = try RallyServer(configuration: configuration, logger: logger, broker: broker)
+        try server.start()
+        clientLoop = try EventLoop(index: 99)
+        clientThread = LoopThread(loop: clientLoop)
+        try clientThread.start()
+    }
+
+    func stop() {
+        clientLoop.stop()
+        clientThread.join()
+        server.stop()
+        server.wait()
+        broker.stop()
+    }
+
+    func token(_ user: String) -> String {
+        JWTSigner.hs256(claims: Claims(subject: user, expiresAt: Int64(Date().timeIntervalSince1970) + 3_600), secret: secret, kid: nil)
+    }
+
+    /// Runs an admin operation (set-up), waiting for it.
+    func admin(_ operation: AdminOperation) {
+        let done = DispatchSemaphore(value: 0)
+        try? clientLoop.execute { [broker] in
+            // The broker answers on a server loop; the semaphore is all we need.
+            broker.admin(operation, loop: 0) { _ in done.signal() }
+        }
+        _ = done.wait(timeout: .now() + 5)
+    }
+
+    /// A started client for `user`, connected when this returns.
+    func client(_ user: String) -> Observed {
+        let observed = Observed()
+        let ready = DispatchSemaphore(value: 0)
+        try? clientLoop.execute { [self] in
+            let client = RallyClient(loop: clientLoop, options: .init(port: server.ports[0], token: { self.token(user) }))
+            client.onPush = { push in observed.record(push) }
+            client.onStatus = { status in
+                observed.statuses.withLock { $0.append(status) }
+                if case .connected = status { ready.signal() }
+            }
+            observed.client = client
+            client.start()
+        }
+        _ = ready.wait(timeout: .now() + 5)
+        return observed
+    }
+
+    /// Runs a command from `observed`'s client and waits for the reply.
+    func command(_ observed: Observed, _ command: Command) -> Result<ReplyPayload, ProtocolError> {
+        let done = DispatchSemaphore(value: 0)
+        let box = Mutex<Result<ReplyPayload, ProtocolError>?>(nil)
+        try? clientLoop.execute {
+            observed.client?.command(command) { result in
+                box.withLock { $0 = result }
+                done.signal()
+            }
+        }
+        guard done.wait(timeout: .now() + 5) == .success else { return .failure(ProtocolError(.unavailable, "timed out")) }
+        return box.withLock { $0! }
+    }
+}
+
+/// What one client saw.
+final class Observed: @unchecked Sendable {
+    var client: RallyClient?
+    let events = Mutex<[Event]>([])
+    let statuses = Mutex<[RallyClient.Status]>([])
+
+    func record(_ push: Push) {
+        if case .event(let event) = push { events.withLock { $0.append(event) } }
+    }
+
+    /// Waits until `count` events of `room` arrived; returns them.
+    func events(in room: String, count: Int, timeout: Double = 5) -> [Event] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let seen = events.withLock { $0.filter { $0.room == room } }
+            if seen.count >= count { return seen }
+            usleep(5_000)
+        }
+        return events.withLock { $0.filter { $0.room == room } }
+    }
+}
+
+func send(_ room: String, _ text: String, cmid: String = UUID().uuidString) -> Command {
+    .send(SendCommand(room: room, text: text, cmid: cmid, replyTo: nil))
+}
+
+@Suite(.serialized) struct ScenarioTests {
+    @Test func membersOfAGroupSeeEveryMessageInOneOrder() throws {
+        let world = try ChatWorld()
+        defer { world.stop() }
+        world.admin(.createRoom(id: "g1", kind: .group, name: "G"))
+        world.admin(.putMembers(room: "g1", members: [(user: "ana", role: .member), (user: "bob", role: .member), (user: "cy", role: .member)]))
+        let clients = ["ana", "bob", "cy"].map { world.client($0) }
+        for (i, client) in clients.enumerated() {
+            for n in 0..<5 { _ = world.command(client, send("g1", "\(i)-\(n)")) }
+        }
+        let orders = clients.map { $0.events(in: "g1", count: 15).map(\.id) }
+        #expect(orders[0].count == 15)
+        #expect(orders[0] == orders[1] && orders[1] == orders[2])
+        let seqs = clients[0].events(in: "g1", count: 15).map(\.seq)
+        #expect(seqs == Array(seqs.first!..<(seqs.first! + 15)))
+    }
+
+    @Test func aDroppedClientRecoversExactlyWhatItMissed() throws {
+        let world = try ChatWorld()
+        defer { world.stop() }
+        world.admin(.createRoom(id: "g1", kind: .group, name: "G"))
+        world.admin(.putMembers(room: "g1", members: [(user: "ana", role: .member), (user: "bob", role: .member)]))
+        let ana = world.client("ana")
+        let bob = world.client("bob")
+        _ = world.command(ana, send("g1", "before"))
+        _ = bob.events(in: "g1", count: 1)
+        // The network drops bob's connection (no close handshake); ana keeps talking.
+        try world.clientLoop.execute { bob.client?.dropForTests() }
+        usleep(50_000)
+        var sent: [String] = []
+        for n in 0..<5 {
+            if case .success(let reply) = world.command(ana, send("g1", "missed \(n)")), let appended = try? reply.appended() {
+                sent.append(appended.id)
+            }
+        }
+        let seen = bob.events(in: "g1", count: 6, timeout: 10).map(\.id)
+        #expect(Array(seen.suffix(5)) == sent)
+        #expect(Set(seen).count == seen.count)  // nothing twice
+        let reconnected = bob.statuses.withLock { $0.filter { if case .connected = $0 { return true } else { return false } }.count }
+        #expect(reconnected == 2)
+    }
+
+    @Test func aResendWithTheSameCmidIsDeliveredOnce() throws {
+        let world = try ChatWorld()
+        defer { world.stop() }
+        world.admin(.createRoom(id: "g1", kind: .group, name: "G"))
+        world.admin(.putMembers(room: "g1", members: [(user: "ana", role: .member), (user: "bob", role: .member)]))
+        let ana = world.client("ana")
+        let bob = world.client("bob")
+        let first = try world.command(ana, send("g1", "once", cmid: "same")).get().appended()
+        let second = try world.command(ana, send("g1", "once", cmid: "same")).get().appended()
+        #expect(first.id == second.id)
+        _ = world.command(ana, send("g1", "after"))
+        let texts = bob.events(in: "g1", count: 2).compactMap { event -> String? in
+            if case .message(_, let text, _, _) = event.body { return text }
+            return nil
+        }
+        #expect(texts == ["once", "after"])
+    }
+}

@@ -61,7 +61,7 @@ final class ChatHub: BrokerDelegate, LoopPort {
         let sessions = subscribers.subscribers(of: event.room)
         guard !sessions.isEmpty else { return }
         let chunk = ByteChunk(sharing: WebSocketFrames.text(event.frame))
-        for session in sessions { session.connection.sendShared(chunk) }
+        for session in sessions { session.deliver(chunk) }
     }
 
     func brokerMembershipChanged(_ change: MembershipChange) {

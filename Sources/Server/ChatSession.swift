@@ -18,6 +18,11 @@ final class ChatSession {
     private var bucket: TokenBucket
     let openedAt: UInt64
     private let sessionID: String
+    /// Frames waiting behind a paced recovery replay (live events queue here meanwhile, to
+    /// keep the order), and their total size.
+    private var backlog: [[UInt8]] = []
+    private var backlogBytes = 0
+    private var pumping = false
 
     init(connection: Connection, hub: ChatHub) {
         self.connection = connection
@@ -176,7 +181,7 @@ final class ChatSession {
             let connected = ConnectedResult(user: user, session: sessionID, serverTime: Self.unixMilliseconds(),
                                             rooms: snapshot.rooms, limits: hub.configuration.limits)
             reply(id, .success(.connected(connected)))
-            for frame in snapshot.replay { connection.sendText(frame) }
+            if !snapshot.replay.isEmpty { replay(snapshot.replay) }
         }
     }
 
@@ -202,6 +207,54 @@ final class ChatSession {
             connection.closeWebSocket(code: RallyCloseCode.connectTimeout, reason: "no connect in time")
         } else if user != nil && Self.unixNow() >= expiresAt {
             connection.closeWebSocket(code: RallyCloseCode.tokenExpired, reason: "token expired; refresh before exp")
+        }
+    }
+
+    // MARK: Delivery
+
+    /// An event for this session: sent at once, or queued behind a replay still in progress.
+    func deliver(_ chunk: ByteChunk) {
+        guard backlog.isEmpty else {
+            enqueue(Array(chunk.bytes))
+            return
+        }
+        connection.sendShared(chunk)
+    }
+
+    /// Recovery is paced: a replay of up to the recovery cap (1 MiB) would otherwise land in
+    /// the outbound queue at once and could push a slow reader over its limit. Frames go out
+    /// while less than `pacingWindow` bytes are queued; the rest waits for the queue to drain.
+    private func replay(_ frames: [[UInt8]]) {
+        for frame in frames { enqueue(WebSocketFrames.text(frame)) }
+        pump()
+    }
+
+    static let pacingWindow = 128 << 10
+
+    private func enqueue(_ frame: [UInt8]) {
+        backlog.append(frame)
+        backlogBytes += frame.count
+        // Live events keep arriving while a slow client drains its replay: past twice the
+        // outbound limit it is a slow consumer like any other.
+        if backlogBytes > 2 * hub.loop.configuration.maxOutboundBytesPerChannel {
+            backlog = []
+            backlogBytes = 0
+            connection.closeWebSocket(code: RallyCloseCode.slowConsumer, reason: "slow consumer, reconnect")
+        }
+    }
+
+    private func pump() {
+        pumping = false
+        var sent = 0
+        while sent < backlog.count && connection.queuedBytes < Self.pacingWindow {
+            connection.sendRawFrame(backlog[sent])
+            backlogBytes -= backlog[sent].count
+            sent += 1
+        }
+        backlog.removeFirst(sent)
+        if !backlog.isEmpty && connection.channel.isOpen && !pumping {
+            pumping = true
+            hub.loop.schedule(after: 2_000_000) { [weak self] in self?.pump() }
         }
     }
 

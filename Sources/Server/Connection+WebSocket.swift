@@ -58,6 +58,15 @@ extension Connection {
         sendFrame(.text, payload, compressed: deflate != nil && payload.count >= 512)
     }
 
+    /// Bytes queued for this connection, TLS plaintext included.
+    var queuedBytes: Int { channel.outboundBytes + pendingPlaintext.count }
+
+    /// Queues an already framed message.
+    func sendRawFrame(_ frame: [UInt8]) {
+        guard webSocket?.state == .open else { return }
+        send(frame)
+    }
+
     /// Queues a frame shared by many connections (an event push), uncopied where possible.
     func sendShared(_ chunk: ByteChunk) {
         guard webSocket?.state == .open else { return }

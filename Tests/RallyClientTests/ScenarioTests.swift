@@ -179,4 +179,28 @@ func send(_ room: String, _ text: String, cmid: String = UUID().uuidString) -> C
         }
         #expect(texts == ["once", "after"])
     }
+
+    @Test func aLargeReplayArrivesWholeAndInOrderWithLiveEventsAfterIt() throws {
+        let world = try ChatWorld()
+        defer { world.stop() }
+        world.admin(.createRoom(id: "g1", kind: .group, name: "G"))
+        world.admin(.putMembers(room: "g1", members: [(user: "ana", role: .member), (user: "bob", role: .member)]))
+        let bob = world.client("bob")
+        _ = world.command(bob, send("g1", "hello"))
+        _ = bob.events(in: "g1", count: 1)
+        try world.clientLoop.execute { bob.client?.stop() }
+        usleep(100_000)
+        // 700 events of ~1 KiB: close to the recovery cap, far over the pacing window.
+        let text = String(repeating: "x", count: 1_000)
+        for n in 0..<700 { world.admin(.post(room: "g1", author: nil, text: "\(n) \(text)", cmid: "p\(n)")) }
+        let before = bob.events.withLock { $0.count }
+        try world.clientLoop.execute { bob.client?.start() }
+        let ana = world.client("ana")
+        _ = world.command(ana, send("g1", "live"))
+        let all = bob.events(in: "g1", count: before + 701, timeout: 15)
+        let after = Array(all.dropFirst(before))
+        #expect(after.count == 701)
+        #expect(after.map(\.seq) == Array((after.first?.seq ?? 0)...(after.first?.seq ?? 0) + 700))
+        if case .message(_, let last, _, _)? = after.last?.body { #expect(last == "live") } else { Issue.record("no live event last") }
+    }
 }

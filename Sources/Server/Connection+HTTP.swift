@@ -18,7 +18,7 @@ extension Connection {
             guard let event else { return }
             switch event {
             case .head(let head):
-                if head.path.hasPrefix("/api/") && context.hub != nil {
+                if head.path.hasPrefix("/api/") && context.hub != nil && (apiOnly || context.configuration.apiListen.isEmpty) {
                     exchange.pending = head
                     exchange.body = []
                     if head.headers["Expect"]?.lowercased() == "100-continue" {
@@ -40,6 +40,9 @@ extension Connection {
     }
 
     private func route(_ head: HTTPRequestHead) {
+        if apiOnly && head.path != "/healthz" {
+            return respond(.error(404, message: "this listener serves /api/ and /healthz only", extraHeaders: HTTPHeaders()), close: true)
+        }
         switch head.path {
         case "/healthz":
             guard head.method == "GET" || head.method == "HEAD" else { return methodNotAllowed() }

@@ -30,7 +30,11 @@ final class Connection: ChannelHandler {
     /// Topics of a `/pubsub` connection (benchmarks), nil on other connections.
     var pubsubTopics: [String]?
 
-    init(context: LoopContext, channel: Channel, tls: TLSSession?) {
+    /// Accepted on an `--api-listen` listener: only the API and `/healthz` are served.
+    let apiOnly: Bool
+
+    init(context: LoopContext, channel: Channel, tls: TLSSession?, apiOnly: Bool = false) {
+        self.apiOnly = apiOnly
         self.context = context
         self.channel = channel
         self.tls = tls

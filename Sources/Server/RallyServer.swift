@@ -66,7 +66,25 @@ public final class RallyServer {
             let shown = try SocketAddress(host: address.host, port: port)
             logger.info("listening on \(scheme)://\(shown)", metadata: ["loops": "\(contexts.count)"])
         }
+        for address in configuration.apiListen {
+            // The API's own listener: plain HTTP, /api/ and /healthz only, for the platform's
+            // network; the public listeners then do not serve /api/ at all.
+            var port = address.port
+            for context in contexts {
+                let bound = try SocketAddress(host: address.host, port: port)
+                let listener = try context.loop.listen(on: bound) { [unowned context] channel in
+                    channel.handler = Connection(context: context, channel: channel, tls: nil, apiOnly: true)
+                }
+                port = listener.port
+            }
+            apiPorts.append(port)
+            let shown = try SocketAddress(host: address.host, port: port)
+            logger.info("API listening on http://\(shown)")
+        }
     }
+
+    /// The bound port of each `configuration.apiListen` address.
+    public private(set) var apiPorts: [Int] = []
 
     deinit {
         stop()

@@ -10,6 +10,9 @@ public struct ServerConfiguration {
     /// Addresses to listen on. With port 0 the first loop's listener picks a port and the other
     /// loops bind the same one.
     public var listen: [SocketAddress] = []
+    /// Listeners for the HTTP API alone (plain HTTP). When set, the public listeners do not
+    /// serve `/api/`, so a load balancer in front of them never exposes it.
+    public var apiListen: [SocketAddress] = []
     /// Event loops (threads). Default: the CPUs this process may use.
     public var loops = availableProcessorCount()
     /// Serve `/echo` (conformance and benchmarks). Off by default.

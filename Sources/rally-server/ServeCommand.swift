@@ -16,6 +16,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Address to listen on, HOST:PORT (repeatable; port 0 picks one).")
     var listen: [String] = ["127.0.0.1:8080"]
 
+    @Option(name: .customLong("api-listen"), help: "Serve the HTTP API on its own address (plain HTTP), and not on --listen.")
+    var apiListen: [String] = []
+
     @Option(name: .long, help: "Event loops (threads); default: the CPUs available.")
     var loops: Int?
 
@@ -131,6 +134,7 @@ struct ServeCommand: ParsableCommand {
 
         var configuration = ServerConfiguration()
         configuration.listen = try listen.map { try SocketAddress(parsing: $0) }
+        configuration.apiListen = try apiListen.map { try SocketAddress(parsing: $0) }
         if let loops { configuration.loops = loops }
         configuration.echo = echo
         configuration.tlsCertificate = tlsCert

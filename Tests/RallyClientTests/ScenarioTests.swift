@@ -204,3 +204,38 @@ func send(_ room: String, _ text: String, cmid: String = UUID().uuidString) -> C
         if case .message(_, let last, _, _)? = after.last?.body { #expect(last == "live") } else { Issue.record("no live event last") }
     }
 }
+
+@Suite(.serialized) struct APIListenerTests {
+    @Test func theAPIMovesToItsOwnListener() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rally-api-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var configuration = ServerConfiguration()
+        configuration.listen = [try SocketAddress(parsing: "127.0.0.1:0")]
+        configuration.apiListen = [try SocketAddress(parsing: "127.0.0.1:0")]
+        configuration.loops = 1
+        var chat = ChatConfiguration(verifier: try JWTVerifier(JWTVerifierConfiguration(keys: [.hmac(secret: secret, kid: nil)])))
+        chat.apiKeys = ["k"]
+        configuration.chat = chat
+        let broker = try EmbeddedBroker(configuration: EmbeddedConfiguration(path: dir.appendingPathComponent("r.sqlite").path))
+        var logger = Logger(label: "api")
+        logger.logLevel = .error
+        let server = try RallyServer(configuration: configuration, logger: logger, broker: broker)
+        try server.start()
+        defer { server.stop(); server.wait(); broker.stop() }
+
+        func status(_ port: Int, _ request: String) throws -> String {
+            let fd = try Sockets.connect(to: SocketAddress(host: "127.0.0.1", port: port))
+            defer { close(fd) }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+            _ = Array(request.utf8).withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            return String(decoding: buffer.prefix(max(0, n)), as: UTF8.self).components(separatedBy: "\r\n").first ?? ""
+        }
+        let stats = "GET /api/stats HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nConnection: close\r\n\r\n"
+        #expect(try status(server.apiPorts[0], stats).hasPrefix("HTTP/1.1 200"))
+        #expect(try status(server.ports[0], stats).hasPrefix("HTTP/1.1 404"))
+        #expect(try status(server.apiPorts[0], "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 200"))
+        #expect(try status(server.apiPorts[0], "GET /ws HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 404"))
+    }
+}

@@ -13,6 +13,7 @@ let package = Package(
     name: "Rally",
     products: [
         .executable(name: "rally-server", targets: ["rally-server"]),
+        .executable(name: "rally-bench", targets: ["rally-bench"]),
         // The pure layers, for the fuzz package (Fuzz/) and other tools.
         .library(name: "HTTP1", targets: ["HTTP1"]),
         .library(name: "WebSocket", targets: ["WebSocket"]),
@@ -57,6 +58,11 @@ let package = Package(
                           dependencies: ["Server",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log")],
+                          swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        .executableTarget(name: "rally-bench",
+                          dependencies: ["RallyClient", "Auth", "Reactor", "WireProtocol",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // Tests mirror targets.

@@ -364,3 +364,33 @@ def full_history(port, room, page=100):
             break
         before = events[0]["id"]
     return out
+
+
+class ApiSession:
+    """A keep-alive HTTP connection to the API (many quick calls)."""
+
+    def __init__(self, port, key="k", timeout=10):
+        import http.client
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        self.key = key
+
+    def call(self, method, path, body=None):
+        data = None if body is None else json.dumps(body)
+        headers = {"Authorization": f"Bearer {self.key}"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        self.conn.request(method, path, body=data, headers=headers)
+        r = self.conn.getresponse()
+        raw = r.read()
+        return r.status, (json.loads(raw) if raw else None)
+
+    def post_message(self, room, text, cmid, author=None):
+        body = {"text": text, "cmid": cmid}
+        if author:
+            body["author"] = author
+        status, out = self.call("POST", f"/api/rooms/{room}/messages", body)
+        assert status == 201, f"post to {room} -> {status} {out}"
+        return out
+
+    def close(self):
+        self.conn.close()

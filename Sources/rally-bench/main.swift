@@ -1,0 +1,5 @@
+import Reactor
+
+blockTerminationSignals()
+raiseDescriptorLimit()
+BenchCommand.main()

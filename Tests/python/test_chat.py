@@ -1,0 +1,767 @@
+"""End-to-end tests of Rally's chat service (protocol rally.v1, protocol/README.md).
+
+Each test starts its own server (`--dev --data-dir <tmp> --api-key k --loops 2`,
+plus a test HS256 key so that tokens can be minted here for users who are not
+auto-joined to the demo rooms), sets rooms up through the HTTP API, and talks
+to it with `chat_client.ChatClient`.
+"""
+import asyncio
+import json
+import time
+
+import pytest
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import InvalidStatus
+
+from chat_client import (ApiSession, ChatClient, api, api_ok, close_all, dev_token,
+                         full_history, make_room, mint, put_members, run)
+
+TEST_SECRET = "rally-e2e-test-secret-0123456789-abcdef"
+TEST_KID = "test"
+
+
+def tok(user, **kw):
+    """A token for `user` signed with the test key (no demo-room membership)."""
+    return mint(TEST_SECRET, user, kid=TEST_KID, **kw)
+
+
+@pytest.fixture
+def chat(start_server, tmp_path):
+    """start(*extra, data_dir=None): a chat server with a fresh (or given) data dir."""
+    count = [0]
+
+    def start(*extra, data_dir=None):
+        count[0] += 1
+        d = data_dir or tmp_path / f"data{count[0]}"
+        return start_server("--dev", "--data-dir", d, "--api-key", "k", "--loops", "2",
+                            "--jwt-key", f"hs256:kid={TEST_KID}:secret=env:RALLY_E2E_SECRET",
+                            *extra, env={"RALLY_E2E_SECRET": TEST_SECRET})
+    return start
+
+
+def assert_chain(events, what=""):
+    """seq dense and prev chaining over consecutive events of one room."""
+    for before, after in zip(events, events[1:]):
+        assert after["seq"] == before["seq"] + 1, f"{what}: seq not dense: {before} -> {after}"
+        assert after["prev"] == before["id"], f"{what}: prev does not chain: {before} -> {after}"
+        assert after["epoch"] == before["epoch"], f"{what}: epoch changed: {before} -> {after}"
+
+
+async def sentinel(sender, receivers, room, cmid):
+    """Send a marker message and wait until every receiver has it: everything the
+    server pushed to them before it has then arrived too."""
+    r = await sender.send(room, "sentinel", cmid)
+    for c in receivers:
+        await c.wait_until(lambda c=c: any(e["id"] == r["event"] for e in c.events(room)),
+                           what=f"sentinel {cmid}")
+    return r
+
+
+# ------------------------------------------------------------------ group talk
+
+def test_group_talk_one_order_identical_frames(chat):
+    s = chat()
+    make_room(s.port, "grp:hikers", "group",
+              [("alice", "member"), ("bob", "member"), ("carol", "member")], name="Hikers")
+
+    async def main():
+        users = ["alice", "bob", "carol"]
+        clients = [await ChatClient.open(s.port, dev_token(s.port, u), label=u) for u in users]
+        try:
+            for c in clients:
+                states = {st["room"]: st for st in c.connected["rooms"]}
+                assert states["grp:hikers"]["kind"] == "group"
+                assert states["grp:hikers"]["role"] == "member"
+                assert states["grp:hikers"]["name"] == "Hikers"
+
+            async def talk(c):
+                return await asyncio.gather(*(c.send("grp:hikers", f"{c.label} says {i}", f"{c.label}-{i}")
+                                              for i in range(5)))
+            acks = await asyncio.gather(*(talk(c) for c in clients))
+            for c in clients:
+                await c.wait_events("grp:hikers", 15, kind="message")
+            await asyncio.sleep(0.2)   # anything extra would show now
+
+            ids = [[e["id"] for e in c.events("grp:hikers")] for c in clients]
+            assert ids[0] == ids[1] == ids[2], "clients saw different orders"
+            raws = [c.raw_events("grp:hikers") for c in clients]
+            assert raws[0] == raws[1] == raws[2], "pushes of one event differ between recipients"
+            events = clients[0].events("grp:hikers")
+            assert len(events) == 15 and all(e["kind"] == "message" for e in events)
+            assert_chain(events, "grp:hikers")
+            assert sorted(e["cmid"] for e in events) == sorted(f"{u}-{i}" for u in users for i in range(5))
+            by_id = {e["id"]: e for e in events}
+            for user, user_acks in zip(users, acks):
+                for i, ack in enumerate(user_acks):
+                    e = by_id[ack["event"]]
+                    assert (e["seq"], e["at"], e["cmid"], e["author"], e["text"]) == \
+                        (ack["seq"], ack["at"], f"{user}-{i}", user, f"{user} says {i}")
+            # the first pushed event continues the tip each client was given at connect
+            for c in clients:
+                tip = next(st for st in c.connected["rooms"] if st["room"] == "grp:hikers")
+                assert events[0]["prev"] == tip["last"] and events[0]["seq"] == tip["seq"] + 1
+                assert c.anomalies == [] and c.stray_replies == []
+        finally:
+            await close_all(clients)
+    run(main(), 30)
+
+
+def test_several_devices_receive_dms_and_room_messages(chat):
+    s = chat()
+    make_room(s.port, "g", "group", [("alice", "member"), ("bob", "member")])
+
+    async def main():
+        ta = dev_token(s.port, "alice")
+        phone = await ChatClient.open(s.port, ta, label="alice-phone")
+        laptop = await ChatClient.open(s.port, ta, label="alice-laptop")
+        bob = await ChatClient.open(s.port, dev_token(s.port, "bob"), label="bob")
+        try:
+            assert phone.session != laptop.session
+            dm = await bob.ok("dm", to="alice", text="psst", cmid="b-dm-1")
+            assert dm["room"] == "dm:alice|bob"
+            for dev in (phone, laptop):
+                joined = await dev.wait_push("room.joined")
+                assert joined["room"]["room"] == "dm:alice|bob"
+                assert joined["room"]["kind"] == "direct" and joined["room"]["peer"] == "bob"
+                evs = await dev.wait_events("dm:alice|bob", 1)
+                assert evs[0]["id"] == dm["event"] and evs[0]["text"] == "psst"
+                # room.joined comes before the room's first event
+                kinds = [(o["push"], o.get("room")) for _, o in dev.pushes]
+                assert kinds.index(("room.joined", joined["room"])) < \
+                    kinds.index(("event", "dm:alice|bob"))
+            msg = await bob.send("g", "to the group", "b-g-1")
+            own = await phone.send("g", "from my phone", "a-g-1")
+            for dev in (phone, laptop):
+                evs = await dev.wait_events("g", 2, kind="message")
+                assert [e["id"] for e in evs] == [msg["event"], own["event"]]
+            # the other device sees the phone's own message (recognised by cmid)
+            assert laptop.events("g", "message")[1]["cmid"] == "a-g-1"
+            reply = await laptop.ok("dm", to="bob", text="got it", cmid="a-dm-1")
+            for c in (phone, laptop, bob):
+                evs = await c.wait_events("dm:alice|bob", 2)
+                assert evs[1]["id"] == reply["event"]
+            assert phone.raw_events() == laptop.raw_events()
+            for c in (phone, laptop, bob):
+                assert c.anomalies == []
+        finally:
+            await close_all([phone, laptop, bob])
+    run(main(), 30)
+
+
+# ------------------------------------------------------------------ DM rules
+
+def test_dm_rules(chat):
+    s = chat()
+    make_room(s.port, "g", "group", [("a", "member"), ("b", "follower")])
+    make_room(s.port, "ann", "announcement", [("a", "follower"), ("c", "follower"), ("m", "moderator")])
+
+    async def main():
+        a, b, c, m = [await ChatClient.open(s.port, tok(u), label=u) for u in "abcm"]
+        try:
+            # a shared group (any role) allows DMs both ways
+            r = await a.ok("dm", to="b", text="hi b", cmid="ab1")
+            assert r["room"] == "dm:a|b" and r["seq"] == 1
+            await b.ok("dm", to="a", text="hi a", cmid="ba1")
+            # only a followed announcement room in common: refused both ways
+            for x, to in ((a, "c"), (c, "a")):
+                err = await x.error("dm", to=to, text="hello?", cmid=f"{x.label}-{to}")
+                assert (err["code"], err["reason"]) == (2004, "dm_not_allowed"), err
+            # nothing in common at all
+            err = await a.error("dm", to="stranger", text="hello?", cmid="a-s")
+            assert err["code"] == 2004, err
+            # to a moderator of an announcement room a follows: allowed
+            r = await a.ok("dm", to="m", text="question", cmid="am1")
+            assert r["room"] == "dm:a|m"
+            # block stops both directions with 2005; idempotent; unblock restores
+            assert (await a.ok("block", user="b")).keys() == {"id", "ok"}
+            await a.ok("block", user="b")
+            for x, to in ((a, "b"), (b, "a")):
+                err = await x.error("dm", to=to, text="blocked?", cmid=f"{x.label}-blk")
+                assert (err["code"], err["reason"]) == (2005, "blocked"), err
+            await a.ok("unblock", user="b")
+            await a.ok("unblock", user="b")
+            await a.ok("dm", to="b", text="again", cmid="ab2")
+            await b.ok("dm", to="a", text="again", cmid="ba2")
+            # to oneself
+            err = await a.error("dm", to="a", text="me", cmid="aa")
+            assert (err["code"], err.get("field")) == (1002, "to"), err
+            # the refused DMs created no rooms
+            assert {st["room"] for st in (await c.ok("rooms"))["rooms"]} == {"ann"}
+            # b receives exactly the allowed messages of dm:a|b
+            evs = await b.wait_events("dm:a|b", 4)
+            await asyncio.sleep(0.2)
+            assert [e["cmid"] for e in b.events("dm:a|b")] == ["ab1", "ba1", "ab2", "ba2"]
+        finally:
+            await close_all([a, b, c, m])
+    run(main(), 30)
+
+
+def test_dm_policy_leaders(chat):
+    s = chat("--dm-policy", "leaders")
+    make_room(s.port, "g", "group", [("a", "member"), ("b", "member"), ("m", "moderator")])
+
+    async def main():
+        a, b, m = [await ChatClient.open(s.port, tok(u), label=u) for u in "abm"]
+        try:
+            err = await a.error("dm", to="b", text="hi", cmid="ab")
+            assert (err["code"], err["reason"]) == (2007, "dm_disabled"), err
+            err = await b.error("dm", to="a", text="hi", cmid="ba")
+            assert err["code"] == 2007, err
+            await a.ok("dm", to="m", text="to my moderator", cmid="am")
+            await m.ok("dm", to="b", text="from a moderator", cmid="mb")
+        finally:
+            await close_all([a, b, m])
+    run(main(), 20)
+
+
+# ------------------------------------------------------------------ announcements
+
+def test_announcement_rights_and_delivery(chat):
+    s = chat()
+    followers = [f"f{i}" for i in range(3)]
+    make_room(s.port, "news", "announcement",
+              [("boss", "moderator"), ("mem", "member")] + [(f, "follower") for f in followers])
+
+    async def main():
+        boss = await ChatClient.open(s.port, tok("boss"), label="boss")
+        mem = await ChatClient.open(s.port, tok("mem"), label="mem")
+        fs = [await ChatClient.open(s.port, tok(f), label=f) for f in followers]
+        try:
+            for x in (fs[0], mem):
+                err = await x.error("send", room="news", text="may I?", cmid=f"{x.label}-1")
+                assert (err["code"], err["reason"]) == (2002, "forbidden"), err
+            r = await boss.send("news", "Big news", "boss-1")
+            for x in fs + [mem, boss]:
+                evs = await x.wait_events("news", 1, kind="message")
+                assert [e["id"] for e in evs] == [r["event"]]
+            raws = {tuple(x.raw_events("news")) for x in fs + [mem, boss]}
+            assert len(raws) == 1, "recipients got different frames"
+            # followers can read
+            h = await fs[1].ok("history", room="news")
+            assert h["events"][-1]["id"] == r["event"]
+        finally:
+            await close_all([boss, mem] + fs)
+    run(main(), 20)
+
+
+def test_announcement_fan_out_200(chat):
+    s = chat()
+    n = 200
+    followers = [f"fan{i}" for i in range(n)]
+    make_room(s.port, "ann200", "announcement",
+              [("boss", "moderator")] + [(f, "follower") for f in followers])
+
+    async def main():
+        fs = await asyncio.gather(*(ChatClient.open(s.port, tok(f), label=f, timeout=15) for f in followers))
+        boss = await ChatClient.open(s.port, tok("boss"), label="boss")
+        try:
+            r = await boss.send("ann200", "to all 200", "boss-200")
+            await asyncio.gather(*(f.wait_events("ann200", 1, timeout=15) for f in fs))
+            await asyncio.sleep(0.3)
+            for f in fs:
+                assert [e["id"] for e in f.events("ann200")] == [r["event"]], f.label
+            assert len({tuple(f.raw_events()) for f in fs}) == 1
+        finally:
+            await close_all(list(fs) + [boss])
+    run(main(), 40)
+
+
+# ------------------------------------------------------------------ rights
+
+def test_rights(chat):
+    s = chat()
+    make_room(s.port, "g", "group", [("own", "owner"), ("mod", "moderator"), ("x", "member"),
+                                     ("y", "member"), ("fol", "follower")])
+    make_room(s.port, "other", "group", [("out", "member")])
+
+    async def main():
+        names = ["own", "mod", "x", "y", "fol", "out"]
+        c = {u: await ChatClient.open(s.port, tok(u), label=u) for u in names}
+        try:
+            err = await c["fol"].error("send", room="g", text="hi", cmid="f1")
+            assert (err["code"], err["reason"]) == (2002, "forbidden"), err
+            err = await c["out"].error("send", room="g", text="hi", cmid="o1")
+            assert (err["code"], err["reason"]) == (2001, "not_member"), err
+            err = await c["out"].error("history", room="g")
+            assert err["code"] == 2001, err
+            m1 = await c["x"].send("g", "x's first", "x1")
+            m2 = await c["x"].send("g", "x's second", "x2")
+            m3 = await c["x"].send("g", "x's third", "x3")
+            err = await c["y"].error("edit", room="g", target=m1["event"], text="y was here")
+            assert (err["code"], err["reason"]) == (2003, "not_author"), err
+            err = await c["mod"].error("edit", room="g", target=m1["event"], text="mod was here")
+            assert err["code"] == 2003, err
+            err = await c["y"].error("delete", room="g", target=m1["event"])
+            assert (err["code"], err["reason"]) == (2002, "forbidden"), err
+            err = await c["out"].error("delete", room="g", target=m1["event"])
+            assert err["code"] == 2001, err
+            d = await c["mod"].ok("delete", room="g", target=m1["event"])
+            d2 = await c["own"].ok("delete", room="g", target=m2["event"])
+            await c["x"].ok("delete", room="g", target=m3["event"])
+            err = await c["mod"].error("delete", room="g", target=m1["event"])
+            assert (err["code"], err["reason"]) == (2000, "not_found"), err
+            err = await c["x"].error("edit", room="g", target="no-such-event", text="?")
+            assert err["code"] == 2000, err
+            for u in ("own", "mod", "x", "y", "fol"):
+                evs = await c[u].wait_events("g", 3, kind="delete")
+                assert [(e["actor"], e["target"]) for e in evs] == \
+                    [("mod", m1["event"]), ("own", m2["event"]), ("x", m3["event"])]
+                assert evs[0]["id"] == d["event"] and evs[1]["id"] == d2["event"]
+            assert c["out"].events("g") == []
+        finally:
+            await close_all(list(c.values()))
+    run(main(), 30)
+
+
+# ------------------------------------------------------------------ idempotence
+
+def test_idempotent_resend(chat):
+    s = chat()
+    make_room(s.port, "g", "group", [("a", "member"), ("b", "member")])
+
+    async def main():
+        a = await ChatClient.open(s.port, tok("a"), label="a")
+        b = await ChatClient.open(s.port, tok("b"), label="b")
+        try:
+            first = await a.send("g", "once", "same-cmid")
+            again = await a.command("send", room="g", text="once", cmid="same-cmid")
+            assert again["ok"] and again["id"] != first["id"]
+            assert (again["event"], again["seq"], again["at"]) == (first["event"], first["seq"], first["at"])
+            # a resend after a reconnect, from a new connection, too
+            a2 = await ChatClient.open(s.port, tok("a"), label="a2")
+            third = await a2.send("g", "once", "same-cmid")
+            assert third["event"] == first["event"]
+            await a2.close()
+            await sentinel(a, [b], "g", "after")
+            msgs = b.events("g", "message")
+            assert [e["cmid"] for e in msgs] == ["same-cmid", "after"]
+            assert msgs[0]["id"] == first["event"]
+            assert b.anomalies == []
+        finally:
+            await close_all([a, b])
+    run(main(), 20)
+
+
+# ------------------------------------------------------------------ edit / delete
+
+def test_edit_delete_live_recovered_and_in_history(chat):
+    s = chat()
+    make_room(s.port, "g", "group", [("a", "member"), ("b", "member"), ("c", "member")])
+
+    async def main():
+        a = await ChatClient.open(s.port, tok("a"), label="a")
+        b = await ChatClient.open(s.port, tok("b"), label="b")
+        c = await ChatClient.open(s.port, tok("c"), label="c")
+        c2 = None
+        try:
+            m1 = await a.send("g", "first version", "m1")
+            await c.wait_events("g", 1)
+            saved = c.position_list()
+            await c.close()
+            m2 = await a.send("g", "to be deleted", "m2")
+            m3 = await a.send("g", "edited then deleted", "m3")
+            e1 = await a.ok("edit", room="g", target=m1["event"], text="second version")
+            d2 = await a.ok("delete", room="g", target=m2["event"])
+            e3 = await a.ok("edit", room="g", target=m3["event"], text="m3 v2")
+            d3 = await a.ok("delete", room="g", target=m3["event"])
+            err = await a.error("edit", room="g", target=m2["event"], text="too late")
+            assert (err["code"], err["reason"]) == (2000, "not_found"), err
+            # live
+            evs = await b.wait_events("g", 7)
+            assert [e["kind"] for e in evs] == ["message", "message", "message", "edit", "delete", "edit", "delete"]
+            edit = evs[3]
+            assert (edit["id"], edit["author"], edit["target"], edit["text"]) == \
+                (e1["event"], "a", m1["event"], "second version")
+            dele = evs[4]
+            assert (dele["id"], dele["actor"], dele["target"]) == (d2["event"], "a", m2["event"])
+            assert "text" not in dele
+            for e in evs:   # the flags are for history only
+                assert "edited" not in e and "deleted" not in e, e
+            # after recovery: the same events, in order
+            c2 = await ChatClient.open(s.port, tok("c"), positions=saved, label="c2")
+            state = next(st for st in c2.connected["rooms"] if st["room"] == "g")
+            assert state.get("recovered") is True, state
+            got = await c2.wait_events("g", 6)
+            await asyncio.sleep(0.2)
+            assert c2.raw_events("g") == b.raw_events("g")[1:], "recovered events differ from the live ones"
+            assert c2.anomalies == []
+            # history: current state of each message
+            h = await b.ok("history", room="g", limit=100)
+            by_id = {e["id"]: e for e in h["events"]}
+            assert by_id[m1["event"]]["text"] == "second version" and by_id[m1["event"]].get("edited") is True
+            assert by_id[m2["event"]].get("deleted") is True and "text" not in by_id[m2["event"]], by_id[m2["event"]]
+            assert by_id[m3["event"]].get("deleted") is True and "text" not in by_id[m3["event"]], by_id[m3["event"]]
+            # an edit of a deleted message also loses its text
+            ev3 = by_id[e3["event"]]
+            assert ev3.get("deleted") is True and "text" not in ev3, ev3
+            # the edit of a live message keeps its text; events of other kinds carry no flags
+            assert by_id[e1["event"]]["text"] == "second version" and "deleted" not in by_id[e1["event"]]
+            assert "edited" not in by_id[d2["event"]] and "deleted" not in by_id[d3["event"]]
+            assert_chain(h["events"], "history")
+        finally:
+            await close_all([a, b, c, c2])
+    run(main(), 30)
+
+
+# ------------------------------------------------------------------ recovery
+
+def test_recovery_after_dropped_connection(chat):
+    s = chat()
+    make_room(s.port, "g", "group", [("a", "member"), ("b", "member")])
+
+    async def main():
+        a = await ChatClient.open(s.port, tok("a"), label="a")
+        b = await ChatClient.open(s.port, tok("b"), label="b")
+        b2 = None
+        try:
+            first = await a.send("g", "before the drop", "a0")
+            await b.wait_events("g", 1)
+            saved = b.position_list()
+            assert saved == [{"room": "g", "epoch": b.events("g")[0]["epoch"], "id": first["event"]}]
+            await b.drop()
+            acks = [await a.send("g", f"missed {i}", f"a{i + 1}") for i in range(5)]
+            e = await a.ok("edit", room="g", target=acks[0]["event"], text="missed 0, edited")
+            d = await a.ok("delete", room="g", target=acks[1]["event"])
+            missed = [x["event"] for x in acks] + [e["event"], d["event"]]
+            b2 = await ChatClient.open(s.port, tok("b"), positions=saved, label="b2")
+            state = next(st for st in b2.connected["rooms"] if st["room"] == "g")
+            assert state.get("recovered") is True, state
+            assert state["last"] == d["event"], state
+            await b2.wait_events("g", 7)
+            await asyncio.sleep(0.2)
+            got = b2.events("g")
+            assert [x["id"] for x in got] == missed, "recovered events are not exactly the missed ones"
+            assert got[0]["prev"] == first["event"]
+            assert_chain(got, "recovered")
+            # live pushes continue seamlessly after the replay
+            live = await a.send("g", "live again", "a-live")
+            await b2.wait_events("g", 8)
+            await asyncio.sleep(0.1)
+            got = b2.events("g")
+            assert [x["id"] for x in got] == missed + [live["event"]]
+            assert got[-1]["prev"] == d["event"]
+            assert b2.anomalies == [] and len({x["id"] for x in got}) == len(got)
+        finally:
+            await close_all([a, b2])
+    run(main(), 20)
+
+
+def test_recovery_refused_for_wrong_epoch_or_unknown_id(chat):
+    s = chat()
+    make_room(s.port, "g", "group", [("a", "member"), ("b", "member")])
+
+    async def main():
+        a = await ChatClient.open(s.port, tok("a"), label="a")
+        first = await a.send("g", "one", "a1")
+        await a.send("g", "two", "a2")
+        clients = [a]
+        try:
+            for label, pos in (("wrong-epoch", {"room": "g", "epoch": "not-the-epoch", "id": first["event"]}),
+                               ("unknown-id", None)):
+                if pos is None:
+                    epoch = next(st for st in a.connected["rooms"] if st["room"] == "g")["epoch"]
+                    pos = {"room": "g", "epoch": epoch, "id": "0-999999"}
+                b = await ChatClient.open(s.port, tok("b"), positions=[pos], label=label)
+                clients.append(b)
+                state = next(st for st in b.connected["rooms"] if st["room"] == "g")
+                assert state.get("recovered") is False, (label, state)
+                await sentinel(a, [b], "g", f"sentinel-{label}")
+                # nothing replayed: the only event pushed is the live sentinel
+                assert [e["cmid"] for e in b.events("g")] == [f"sentinel-{label}"], (label, b.frames)
+                assert b.events("g")[0]["prev"] == state["last"]
+        finally:
+            await close_all(clients)
+    run(main(), 20)
+
+
+def test_recovery_cap_1000_events(chat):
+    s = chat()
+    make_room(s.port, "g", "group", [("a", "member"), ("b", "member")])
+
+    async def main():
+        b = await ChatClient.open(s.port, tok("b"), label="b")
+        start = b.position_list()
+        assert len(start) == 1
+        await b.close()
+        api_conn = ApiSession(s.port)
+        try:
+            for i in range(1000):
+                api_conn.post_message("g", f"bulk {i}", f"bulk-{i}", author="a")
+        finally:
+            api_conn.close()
+        # exactly 1,000 missed: recovered
+        b1 = await ChatClient.open(s.port, tok("b"), positions=start, label="b1")
+        try:
+            state = next(st for st in b1.connected["rooms"] if st["room"] == "g")
+            assert state.get("recovered") is True, state
+            await b1.wait_events("g", 1000, timeout=10)
+            await asyncio.sleep(0.2)
+            got = b1.events("g")
+            assert len(got) == 1000 and got[0]["prev"] == start[0]["id"] and got[-1]["id"] == state["last"]
+            assert b1.anomalies == []
+        finally:
+            await b1.close()
+        api_ok(s.port, "POST", "/api/rooms/g/messages", {"text": "one more", "cmid": "bulk-1000", "author": "a"})
+        # 1,001 missed: not recovered, nothing replayed
+        b2 = await ChatClient.open(s.port, tok("b"), positions=start, label="b2")
+        a = await ChatClient.open(s.port, tok("a"), label="a")
+        try:
+            state = next(st for st in b2.connected["rooms"] if st["room"] == "g")
+            assert state.get("recovered") is False, state
+            assert state["seq"] == 2 + 1001, state     # two member.joined events, 1,001 messages
+            await sentinel(a, [b2], "g", "after-cap")
+            assert [e["cmid"] for e in b2.events("g")] == ["after-cap"]
+        finally:
+            await close_all([a, b2])
+    run(main(), 30)
+
+
+# ------------------------------------------------------------------ restart
+
+def test_restart_keeps_history(chat, tmp_path):
+    data = tmp_path / "kept"
+    s1 = chat(data_dir=data)
+    make_room(s1.port, "g", "group", [("alice", "member"), ("bob", "member")])
+
+    async def before():
+        token = dev_token(s1.port, "alice")
+        a = await ChatClient.open(s1.port, token, label="a")
+        try:
+            for i in range(3):
+                await a.send("g", f"before restart {i}", f"pre-{i}")
+            h = await a.ok("history", room="g")
+            return h, a.position_list(["g"]), token
+        finally:
+            await a.close()
+    h1, positions, old_token = run(before(), 20)
+    assert s1.stop() is None, "the server did not stop cleanly on SIGTERM"
+
+    s2 = chat(data_dir=data)
+
+    async def after():
+        token = dev_token(s2.port, "alice")     # a new process: a new dev secret
+        a = await ChatClient.open(s2.port, token, positions=positions, label="a")
+        try:
+            state = next(st for st in a.connected["rooms"] if st["room"] == "g")
+            assert state.get("recovered") is True and state["last"] == h1["events"][-1]["id"], state
+            h2 = await a.ok("history", room="g")
+            assert h2["events"] == h1["events"] and h2["epoch"] == h1["epoch"]
+            r = await a.send("g", "after restart", "post-0")
+            last = h1["events"][-1]
+            assert r["seq"] == last["seq"] + 1
+            ev = (await a.wait_events("g", 1))[0]
+            assert (ev["id"], ev["prev"], ev["epoch"], ev["seq"]) == (r["event"], last["id"], h1["epoch"], r["seq"])
+            # resending a pre-restart cmid returns the stored event
+            again = await a.send("g", "before restart 1", "pre-1")
+            assert again["event"] == h1["events"][-2]["id"]
+            assert_chain((await a.ok("history", room="g"))["events"], "after restart")
+            # the old process's dev token is refused: the dev secret is new
+            old = await ChatClient.open(s2.port, label="old-token")
+            err = await old.error("connect", token=old_token)
+            assert err["code"] == 4100, err
+            assert await old.wait_closed() == 4100
+        finally:
+            await a.close()
+    run(after(), 20)
+
+
+# ------------------------------------------------------------------ limits
+
+def test_limits_and_session_order(chat):
+    s = chat()
+    make_room(s.port, "g", "group", [("a", "member")])
+
+    async def main():
+        fresh = await ChatClient.open(s.port, label="fresh")
+        a = None
+        try:
+            err = await fresh.error("rooms")
+            assert (err["code"], err["reason"]) == (1006, "not_connected"), err
+            await fresh.ok("connect", token=tok("a"))
+            err = await fresh.error("connect", token=tok("a"))
+            assert (err["code"], err["reason"]) == (1007, "already_connected"), err
+            a = fresh
+            err = await a.error("send", room="g", text="x" * 4001, cmid="long")
+            assert (err["code"], err["reason"], err.get("field")) == (1003, "text_too_long", "text"), err
+            err = await a.error("send", room="g", text="é" * 4001, cmid="long2")
+            assert err["code"] == 1003, err
+            ok = await a.send("g", "é" * 4000, "just-fits")   # 4,000 scalars, 8,000 bytes
+            assert ok["seq"] >= 1
+            err = await a.error("send", room="g", text="nul\u0000inside", cmid="nul")
+            assert (err["code"], err["reason"], err.get("field")) == (1004, "text_invalid", "text"), err
+            err = await a.error("history", room="g", limit=101)
+            assert (err["code"], err["reason"], err.get("field")) == (1005, "limit_out_of_range", "limit"), err
+            await a.ok("history", room="g", limit=100)
+            err = await a.error("frobnicate")
+            assert (err["code"], err["reason"]) == (1001, "unknown_command"), err
+            # a reply to a frame whose id cannot be read has "id": null
+            await a.ws.send("not json")
+            await a.wait_until(lambda: any(r.get("id") is None for r in a.stray_replies), what="id:null reply")
+            err = next(r for r in a.stray_replies if r.get("id") is None)["error"]
+            assert err["code"] == 1000, err
+            # still usable
+            await a.ok("rooms")
+            # a binary message closes with 4103
+            await a.ws.send(b"\x01\x02")
+            assert await a.wait_closed() == 4103, a.close_reason
+        finally:
+            await close_all([fresh, a])
+    run(main(), 20)
+
+
+def test_subprotocol_without_rally_v1_is_refused(chat):
+    s = chat()
+
+    async def main():
+        with pytest.raises(InvalidStatus) as info:
+            ws = await ws_connect(f"ws://127.0.0.1:{s.port}/ws", subprotocols=["rally.v2"],
+                                  open_timeout=5, compression=None)
+            await ws.close()
+        assert info.value.response.status_code == 400
+        # offering both selects rally.v1; offering none is served as rally.v1
+        c = await ChatClient.open(s.port, tok("a"), subprotocols=("rally.v2", "rally.v1"))
+        assert c.ws.subprotocol == "rally.v1"
+        await c.close()
+        c = await ChatClient.open(s.port, tok("a"), subprotocols=None)
+        assert c.connected["user"] == "a"
+        await c.close()
+    run(main(), 20)
+
+
+def test_rate_limit(chat):
+    s = chat("--command-rate", "2", "--command-burst", "3")
+
+    async def main():
+        a = await ChatClient.open(s.port, tok("a"), label="a")
+        try:
+            assert a.connected["limits"]["commandRate"] == 2 and a.connected["limits"]["commandBurst"] == 3
+            await asyncio.sleep(1.6)                  # the bucket is full again: 3 tokens
+            replies = await asyncio.gather(*(a.command("rooms") for _ in range(4)))
+            assert [r["ok"] for r in replies[:3]] == [True, True, True], replies
+            r4 = replies[3]
+            assert r4["ok"] is False and (r4["error"]["code"], r4["error"]["reason"]) == (3000, "rate_limited"), r4
+            wait = r4["error"].get("retryAfterMs")
+            assert isinstance(wait, int) and 0 < wait <= 1000, r4
+            await asyncio.sleep(wait / 1000 + 0.05)
+            await a.ok("rooms")
+        finally:
+            await a.close()
+    run(main(), 20)
+
+
+def test_connect_timeout(chat):
+    s = chat("--connect-timeout", "1")
+
+    async def main():
+        c = await ChatClient.open(s.port, label="silent")
+        t0 = time.monotonic()
+        code = await c.wait_closed(timeout=5)
+        took = time.monotonic() - t0
+        assert code == 4004, (code, c.close_reason)
+        assert 0.8 <= took <= 3.0, took
+        # a client that connects in time stays
+        d = await ChatClient.open(s.port, tok("a"), label="prompt")
+        await asyncio.sleep(2.2)
+        await d.ok("rooms")
+        await d.close()
+    run(main(), 20)
+
+
+# ------------------------------------------------------------------ platform
+
+def test_platform_disconnect(chat):
+    s = chat()
+
+    async def main():
+        a1 = await ChatClient.open(s.port, tok("a"), label="a1")
+        a2 = await ChatClient.open(s.port, tok("a"), label="a2")
+        b = await ChatClient.open(s.port, tok("b"), label="b")
+        try:
+            status, body = api(s.port, "POST", "/api/users/a/disconnect")
+            assert status == 202, (status, body)
+            for c in (a1, a2):
+                assert await c.wait_closed() == 4102, (c.label, c.close_code, c.close_reason)
+            await b.ok("rooms")
+            assert b.close_code is None
+        finally:
+            await close_all([a1, a2, b])
+    run(main(), 20)
+
+
+def test_membership_changes_are_pushed_live(chat):
+    s = chat()
+    make_room(s.port, "g", "group", [("a", "member")], name="G")
+
+    async def main():
+        a = await ChatClient.open(s.port, tok("a"), label="a")
+        x = await ChatClient.open(s.port, tok("x"), label="x")
+        try:
+            assert x.connected["rooms"] == []
+            await a.send("g", "before x", "a-before")
+            put_members(s.port, "g", [("x", "member")])
+            joined = await x.wait_push("room.joined")
+            st = joined["room"]
+            assert (st["room"], st["kind"], st["role"], st.get("name")) == ("g", "group", "member", "G"), st
+            evs = await x.wait_events("g", 1)
+            assert (evs[0]["kind"], evs[0]["user"], evs[0]["role"]) == ("member.joined", "x", "member")
+            assert evs[0]["prev"] == st["last"] and evs[0]["seq"] == st["seq"] + 1
+            # order: room.joined, then the room's events
+            assert [o["push"] for _, o in x.pushes][:2] == ["room.joined", "event"]
+            m = await a.send("g", "welcome x", "a-welcome")
+            await x.wait_events("g", 2)
+            assert x.events("g")[1]["id"] == m["event"]
+            await x.send("g", "thanks", "x-thanks")
+            # removal: member.left of x, then room.left, then nothing more
+            api_ok(s.port, "DELETE", "/api/rooms/g/members", {"users": ["x"]}, expect=(200,))
+            await x.wait_push("room.left")
+            tail = [(o["push"], o.get("kind"), o.get("user"), o.get("room")) for _, o in x.pushes][-2:]
+            assert tail == [("event", "member.left", "x", "g"), ("room.left", None, None, "g")], x.frames[-3:]
+            err = await x.error("send", room="g", text="still here?", cmid="x-late")
+            assert err["code"] == 2001, err
+            await a.send("g", "x is gone", "a-gone")
+            await asyncio.sleep(0.3)
+            assert x.pushes[-1][1]["push"] == "room.left", x.frames[-2:]
+            assert (await x.ok("rooms"))["rooms"] == []
+            assert x.anomalies == [] and a.anomalies == []
+        finally:
+            await close_all([a, x])
+    run(main(), 20)
+
+
+# ------------------------------------------------------------------ 2,000 connections
+
+def test_2000_connections_receive_one_announcement(chat):
+    s = chat("--log-level", "warning")
+    n = 2000
+    users = [f"u{i}" for i in range(n)]
+    make_room(s.port, "big", "announcement", [("boss", "moderator")] + [(u, "follower") for u in users])
+
+    async def main():
+        sem = asyncio.Semaphore(200)
+
+        async def one(u):
+            async with sem:
+                return await ChatClient.open(s.port, tok(u), label=u, timeout=20)
+        clients = []
+        try:
+            results = await asyncio.gather(*(one(u) for u in users), return_exceptions=True)
+            clients = [c for c in results if isinstance(c, ChatClient)]
+            failures = [r for r in results if not isinstance(r, ChatClient)]
+            assert not failures, f"{len(failures)} connections failed, e.g. {failures[:3]}"
+            boss = await ChatClient.open(s.port, tok("boss"), label="boss")
+            clients.append(boss)
+            r = await boss.send("big", "hello, everyone", "boss-big")
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                if all(c.events("big") for c in clients):
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.3)
+            counts = [len([e for e in c.events("big") if e["id"] == r["event"]]) for c in clients]
+            missing = [c.label for c, k in zip(clients, counts) if k == 0]
+            twice = [c.label for c, k in zip(clients, counts) if k > 1]
+            assert not missing and not twice, f"missing: {len(missing)} {missing[:5]}, twice: {twice[:5]}"
+            assert all(len(c.events("big")) == 1 for c in clients)
+        finally:
+            await close_all(clients)
+    run(main(), 60)

@@ -180,6 +180,7 @@ $('dm-form').onsubmit = (e) => {
 </script>
 </body>
 </html>
+
 """##
 
     static let rallyJS = ##"""
@@ -406,6 +407,7 @@ $('dm-form').onsubmit = (e) => {
 
   global.Rally = { Client };
 })(typeof window !== 'undefined' ? window : globalThis);
+
 """##
 
 }

@@ -4,6 +4,8 @@ set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 packages=(libssl-dev zlib1g-dev libhiredis-dev libsqlite3-dev openssl python3 python3-pip)
+# The test run also drives the demo page in a headless browser (Tests/python/test_browser.py).
+[ "${1:-}" = "--test" ] && packages+=(chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -13,7 +15,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
 if [ "${1:-}" = "--test" ]; then
-  python3 -c 'import websockets, pytest, jwt, cryptography, jsonschema' 2>/dev/null \
-    || python3 -m pip install -q --disable-pip-version-check --break-system-packages websockets pytest pyjwt cryptography jsonschema 2>/dev/null \
-    || python3 -m pip install -q --disable-pip-version-check websockets pytest pyjwt cryptography jsonschema
+  python3 -c 'import websockets, pytest, jwt, cryptography, jsonschema, yaml, openapi_core, openapi_spec_validator' 2>/dev/null \
+    || python3 -m pip install -q --disable-pip-version-check --break-system-packages websockets pytest pyjwt cryptography jsonschema pyyaml openapi-core openapi-spec-validator 2>/dev/null \
+    || python3 -m pip install -q --disable-pip-version-check websockets pytest pyjwt cryptography jsonschema pyyaml openapi-core openapi-spec-validator
 fi

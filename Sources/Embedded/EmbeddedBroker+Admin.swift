@@ -44,6 +44,19 @@ extension EmbeddedBroker {
         case .putMembers(let roomID, let members):
             guard let room = rooms[roomID] else { return .failure(ProtocolError(.notFound, "no such room")) }
             guard room.kind != .direct else { return .failure(ProtocolError(.forbidden, "direct rooms have fixed members")) }
+            // All or nothing: everything that can refuse is checked before anything changes.
+            var newRooms: [String: Int] = [:]
+            for (user, _) in members {
+                guard Identifier.isUserID(user) else {
+                    return .failure(ProtocolError(.invalidArgument, "bad user id \(user)", field: "user"))
+                }
+                if room.members[user] == nil && newRooms[user] == nil {
+                    newRooms[user] = 1
+                    if (userRooms[user]?.count ?? 0) + 1 > configuration.roomsPerUser {
+                        return .failure(ProtocolError(.tooManyRooms, "\(user) is in too many rooms"))
+                    }
+                }
+            }
             for (user, role) in members {
                 if case .failure(let error) = putMember(room, user: user, role: role, outcome: &outcome) { return .failure(error) }
             }

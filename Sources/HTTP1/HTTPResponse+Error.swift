@@ -1,5 +1,6 @@
 extension HTTPResponse {
-    /// An error response with the JSON body `{"error":{"status":N,"message":"..."}}`,
+    /// An error response with the JSON body `{"error":{"status":N,"code":"...","message":"..."}}`
+    /// (`code` is a stable snake_case name of the status, see `errorCode`),
     /// `Content-Type: application/json` and `Connection: close`, then `extraHeaders`.
     ///
     /// `Content-Type` and `Connection` are left out when `extraHeaders` already holds them, so a
@@ -20,10 +21,32 @@ extension HTTPResponse {
             headers.add(field.name, field.value)
         }
         var body: [UInt8] = []
-        body.append(contentsOf: "{\"error\":{\"status\":\(status),\"message\":".utf8)
+        body.append(contentsOf: "{\"error\":{\"status\":\(status),\"code\":\"\(errorCode(status))\",\"message\":".utf8)
         JSONString.append(message, to: &body)
         body.append(contentsOf: "}}".utf8)
         return HTTPResponse(status: status, headers: headers, body: body)
+    }
+
+    /// The stable name of an error status, for clients that branch on it.
+    public static func errorCode(_ status: Int) -> String {
+        switch status {
+        case 400: return "bad_request"
+        case 401: return "unauthorized"
+        case 403: return "forbidden"
+        case 404: return "not_found"
+        case 405: return "method_not_allowed"
+        case 408: return "request_timeout"
+        case 409: return "conflict"
+        case 413: return "payload_too_large"
+        case 414: return "uri_too_long"
+        case 426: return "upgrade_required"
+        case 429: return "too_many_requests"
+        case 431: return "headers_too_large"
+        case 501: return "not_implemented"
+        case 503: return "unavailable"
+        case 505: return "version_not_supported"
+        default: return status >= 500 ? "server_error" : "client_error"
+        }
     }
 
     /// The error response for a parse failure: its status and reason.

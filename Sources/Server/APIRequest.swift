@@ -16,6 +16,9 @@ struct APIRequest {
     /// Path segments after `/api/`, percent-decoded.
     let parts: [String]
     private(set) var methodMismatch = false
+    /// The methods the path takes, for the `Allow` header of a 405.
+    private(set) var allowed = ""
+
     private(set) var problem: String?
 
     init(head: HTTPRequestHead, body: [UInt8], parts: [String]) {
@@ -48,6 +51,7 @@ struct APIRequest {
                 return .broker(.deleteRoom(id: room), status: 200)
             default:
                 methodMismatch = true
+                allowed = "PATCH, DELETE"
                 return nil
             }
         case (3, "rooms") where parts[2] == "members":
@@ -74,6 +78,7 @@ struct APIRequest {
                 }
             default:
                 methodMismatch = true
+                allowed = "PUT, DELETE"
                 return nil
             }
         case (3, "rooms") where parts[2] == "messages":
@@ -91,8 +96,9 @@ struct APIRequest {
             }
         case (3, "rooms") where parts[2] == "history":
             guard expect("GET", method) else { return nil }
-            let limit = Self.queryItem("limit", in: head.query).flatMap { Int($0) } ?? HistoryCommand.defaultLimit
-            guard (1...Limits.default.historyMax).contains(limit) else { return .invalid("limit must be 1-\(Limits.default.historyMax)") }
+            let limitText = Self.queryItem("limit", in: head.query)
+            let limit = limitText.map { Int($0) ?? 0 } ?? HistoryCommand.defaultLimit
+            guard (1...Limits.default.historyMax).contains(limit) else { return .invalid("limit must be an integer 1-\(Limits.default.historyMax)") }
             let before = Self.queryItem("before", in: head.query)
             let after = Self.queryItem("after", in: head.query)
             if before != nil && after != nil { return .invalid("before and after exclude each other") }
@@ -108,7 +114,10 @@ struct APIRequest {
     }
 
     private mutating func expect(_ wanted: String, _ method: String) -> Bool {
-        if method != wanted { methodMismatch = true }
+        if method != wanted {
+            methodMismatch = true
+            allowed = wanted
+        }
         return method == wanted
     }
 

@@ -16,8 +16,12 @@ extension Connection {
         let parts = head.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst(2).map { APIRequest.percentDecoded(String($0)) }
         var request = APIRequest(head: head, body: body, parts: Array(parts))
         guard let operation = request.operation() else {
-            return apiError(request.methodMismatch ? 405 : 404, code: request.methodMismatch ? "method_not_allowed" : "not_found",
-                            message: request.problem ?? "no such endpoint: \(head.method) \(head.path)", head: head)
+            if request.methodMismatch {
+                var headers = HTTPHeaders()
+                headers.add("Allow", request.allowed)
+                return apiError(405, code: "method_not_allowed", message: "\(head.path) takes \(request.allowed)", head: head, headers: headers)
+            }
+            return apiError(404, code: "not_found", message: "no such endpoint: \(head.method) \(head.path)", head: head)
         }
         switch operation {
         case .invalid(let message):
@@ -62,9 +66,10 @@ extension Connection {
         case 3000...3999: status = 503
         default: status = error.message.hasSuffix("already exists") ? 409 : 400
         }
+        let code = status == 409 ? "conflict" : error.code.reason
         var headers = HTTPHeaders()
         if let retry = error.retryAfterMs { headers.add("Retry-After", String(max(1, (retry + 999) / 1_000))) }
-        apiError(status, code: error.code.reason, message: error.message, head: head, headers: headers)
+        apiError(status, code: code, message: error.message, head: head, headers: headers)
     }
 
     func apiError(_ status: Int, code: String, message: String, head: HTTPRequestHead, headers: HTTPHeaders = HTTPHeaders()) {
@@ -79,7 +84,7 @@ extension Connection {
             writer.key("message"); writer.string(message)
             writer.endObject()
         }
-        respond(HTTPResponse(status: status, headers: headers, body: head.method == "HEAD" ? [] : body), close: !head.keepAlive)
+        respond(HTTPResponse(status: status, headers: headers, body: body).forMethod(head.method), close: !head.keepAlive)
     }
 
     /// `GET /dev/token?user=NAME` (only with --dev): a one-hour token, and membership of the

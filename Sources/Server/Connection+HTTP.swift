@@ -18,6 +18,9 @@ extension Connection {
             guard let event else { return }
             switch event {
             case .head(let head):
+                // The time-out counts from the start of each request on a kept-alive
+                // connection (a connection in use is never cut), and bounds its idle time.
+                exchange.startedAt = context.loop.now
                 if head.path.hasPrefix("/api/") && context.hub != nil && (apiOnly || context.configuration.apiListen.isEmpty) {
                     exchange.pending = head
                     exchange.body = []
@@ -77,8 +80,7 @@ extension Connection {
         headers.add("Content-Type", type)
         headers.add("Cache-Control", "no-cache")
         headers.add("X-Content-Type-Options", "nosniff")
-        let body: [UInt8] = head.method == "HEAD" ? [] : Array(text.utf8)
-        respond(HTTPResponse(status: 200, headers: headers, body: body), close: !head.keepAlive)
+        respond(HTTPResponse(status: 200, headers: headers, body: Array(text.utf8)).forMethod(head.method), close: !head.keepAlive)
     }
 
     /// A 200 JSON response, kept alive when the client asked.
@@ -86,8 +88,7 @@ extension Connection {
         var headers = HTTPHeaders()
         headers.add("Content-Type", "application/json")
         headers.add("Cache-Control", "no-store")
-        let body = head.method == "HEAD" ? [] : json
-        respond(HTTPResponse(status: status, headers: headers, body: body), close: !head.keepAlive)
+        respond(HTTPResponse(status: status, headers: headers, body: json).forMethod(head.method), close: !head.keepAlive)
     }
 
     /// RFC 6455 §4.2: validate, negotiate the subprotocol and permessage-deflate, answer 101,
@@ -137,5 +138,16 @@ extension Connection {
             http = nil
             closeTransport()
         }
+    }
+}
+
+extension HTTPResponse {
+    /// The response to a HEAD request has the GET's headers, `Content-Length` included, and
+    /// no body.
+    func forMethod(_ method: String) -> HTTPResponse {
+        guard method == "HEAD" else { return self }
+        var headers = self.headers
+        if !headers.contains("Content-Length") { headers.add("Content-Length", String(body.count)) }
+        return HTTPResponse(status: status, headers: headers, body: [])
     }
 }

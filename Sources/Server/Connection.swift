@@ -163,8 +163,9 @@ final class HTTPExchange {
     /// responses leave in request order.
     var awaiting = false
     var body: [UInt8] = []
-    /// When the connection was accepted: its request head must be complete in time.
-    let startedAt: UInt64
+    /// When the current request started (the connection's acceptance, then each request
+    /// head): a request head must be complete in time, and an idle kept-alive connection ends.
+    var startedAt: UInt64
 
     init(limits: HTTPParserLimits, startedAt: UInt64) {
         parser = HTTPRequestParser(limits: limits)

@@ -55,8 +55,6 @@ public struct ChatConfiguration {
     public var connectTimeout: UInt64 = 5_000_000_000
     /// Largest chat frame (else close 1009). Default 64 KiB.
     public var maxFrame = 64 << 10
-    /// HTTP API bodies. Default 1 MiB.
-    public var maxBody = 1 << 20
 
     public init(verifier: JWTVerifier) {
         self.verifier = verifier

@@ -97,6 +97,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("connect-timeout"), help: "Seconds a client has to send connect (else close 4004).")
     var connectTimeout: Double = 5
 
+    @Option(name: .customLong("max-body"), help: "Largest HTTP request body in bytes (413 beyond).")
+    var maxBody: Int = 1 << 20
+
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if let loops, loops < 1 || loops > 256 { throw ValidationError("--loops must be between 1 and 256") }
@@ -122,6 +125,7 @@ struct ServeCommand: ParsableCommand {
         guard (1...100_000).contains(textMax), (1...1_000_000).contains(roomsMax) else {
             throw ValidationError("--text-max must be 1-100000 and --rooms-max 1-1000000")
         }
+        guard (0...(64 << 20)).contains(maxBody) else { throw ValidationError("--max-body must be between 0 and 67108864") }
         guard connectTimeout.isFinite, connectTimeout > 0, connectTimeout <= 300 else {
             throw ValidationError("--connect-timeout must be between 0 and 300 seconds")
         }
@@ -135,6 +139,7 @@ struct ServeCommand: ParsableCommand {
         var configuration = ServerConfiguration()
         configuration.listen = try listen.map { try SocketAddress(parsing: $0) }
         configuration.apiListen = try apiListen.map { try SocketAddress(parsing: $0) }
+        configuration.httpLimits.maxBodyBytes = maxBody
         if let loops { configuration.loops = loops }
         configuration.echo = echo
         configuration.tlsCertificate = tlsCert

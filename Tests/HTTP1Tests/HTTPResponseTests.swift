@@ -52,7 +52,7 @@ struct HTTPResponseTests {
 
     @Test func errorResponseExactBytes() {
         let response = HTTPResponse.error(429, message: "slow down", extraHeaders: ["Retry-After": "5"])
-        let body = #"{"error":{"status":429,"message":"slow down"}}"#
+        let body = #"{"error":{"status":429,"code":"too_many_requests","message":"slow down"}}"#
         #expect(text(response) == "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nConnection: close\r\n"
             + "Retry-After: 5\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
     }
@@ -60,7 +60,7 @@ struct HTTPResponseTests {
     @Test func errorMessageIsEscapedAsJSON() {
         let message = "a \"quoted\" \\ back\nline\r\t\u{8}\u{c}\u{1}\u{1f} caf\u{e9} /"
         let response = HTTPResponse.error(400, message: message)
-        let expected = #"{"error":{"status":400,"message":"a \"quoted\" \\ back\nline\r\t\b\f\u0001\u001f café /"}}"#
+        let expected = #"{"error":{"status":400,"code":"bad_request","message":"a \"quoted\" \\ back\nline\r\t\b\f\u0001\u001f café /"}}"#
         #expect(String(decoding: response.body, as: UTF8.self) == expected)
     }
 
@@ -74,7 +74,7 @@ struct HTTPResponseTests {
         let response = HTTPResponse.error(HTTPParseError.headersTooLarge)
         #expect(response.status == 431)
         #expect(String(decoding: response.body, as: UTF8.self)
-            == #"{"error":{"status":431,"message":"request header fields too large"}}"#)
+            == #"{"error":{"status":431,"code":"headers_too_large","message":"request header fields too large"}}"#)
     }
 
     @Test func parseErrorStatuses() {

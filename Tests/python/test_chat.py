@@ -7,6 +7,7 @@ to it with `chat_client.ChatClient`.
 """
 import asyncio
 import json
+import threading
 import time
 
 import pytest
@@ -161,6 +162,13 @@ def test_dm_rules(chat):
             # a shared group (any role) allows DMs both ways
             r = await a.ok("dm", to="b", text="hi b", cmid="ab1")
             assert r["room"] == "dm:a|b" and r["seq"] == 1
+            for x, peer in ((a, "b"), (b, "a")):     # both get room.joined, then the event
+                await x.wait_events("dm:a|b", 1)
+                seq = [(o["push"], o["room"]["room"] if o["push"] == "room.joined" else o["room"])
+                       for _, o in x.pushes]
+                assert seq[:2] == [("room.joined", "dm:a|b"), ("event", "dm:a|b")], (x.label, seq)
+                st = x.pushes[0][1]["room"]
+                assert (st["kind"], st["peer"], st["role"], "name" in st) == ("direct", peer, "member", False), st
             await b.ok("dm", to="a", text="hi a", cmid="ba1")
             # only a followed announcement room in common: refused both ways
             for x, to in ((a, "c"), (c, "a")):
@@ -188,12 +196,49 @@ def test_dm_rules(chat):
             # the refused DMs created no rooms
             assert {st["room"] for st in (await c.ok("rooms"))["rooms"]} == {"ann"}
             # b receives exactly the allowed messages of dm:a|b
-            evs = await b.wait_events("dm:a|b", 4)
+            await b.wait_events("dm:a|b", 4)
             await asyncio.sleep(0.2)
             assert [e["cmid"] for e in b.events("dm:a|b")] == ["ab1", "ba1", "ab2", "ba2"]
+            # the rules apply in an existing direct room too: without the shared group, 2004
+            api_ok(s.port, "DELETE", "/api/rooms/g/members", {"users": ["b"]}, expect=(200,))
+            await b.wait_push("room.left")
+            err = await a.error("dm", to="b", text="still there?", cmid="ab3")
+            assert err["code"] == 2004, err
         finally:
             await close_all([a, b, c, m])
     run(main(), 30)
+
+
+def test_dm_rules_also_apply_to_send_in_a_direct_room(chat):
+    """§7: DMs from A to B are allowed "when, and only when" the rules hold, and
+    "the rules apply to every dm, including in an existing direct room": posting
+    into the direct room with `send` must not get around them."""
+    s = chat()
+    make_room(s.port, "g", "group", [("a", "member"), ("b", "member")])
+
+    async def main():
+        a = await ChatClient.open(s.port, tok("a"), label="a")
+        b = await ChatClient.open(s.port, tok("b"), label="b")
+        try:
+            r = await a.ok("dm", to="b", text="hi", cmid="d1")
+            room = r["room"]
+            await a.send(room, "send works in a direct room", "s1")
+            await a.ok("block", user="b")
+            err = await a.error("send", room=room, text="blocked", cmid="s2")
+            assert err["code"] == 2005, err
+            err = await b.error("send", room=room, text="blocked", cmid="s3")
+            assert err["code"] == 2005, err
+            await a.ok("unblock", user="b")
+            api_ok(s.port, "DELETE", "/api/rooms/g/members", {"users": ["b"]}, expect=(200,))
+            await b.wait_push("room.left")
+            err = await a.error("dm", to="b", text="no group any more", cmid="d2")
+            assert err["code"] == 2004, err
+            reply = await a.command("send", room=room, text="no group any more", cmid="s4")
+            assert reply["ok"] is False and reply["error"]["code"] == 2004, \
+                f"dm refused with 2004, but send into {room} was accepted: {reply}"
+        finally:
+            await close_all([a, b])
+    run(main(), 20)
 
 
 def test_dm_policy_leaders(chat):
@@ -313,6 +358,36 @@ def test_rights(chat):
     run(main(), 30)
 
 
+def test_reply_to_must_name_a_message_of_the_room(chat):
+    """§4: "replyTo names a message event of the same room"."""
+    s = chat()
+    make_room(s.port, "g", "group", [("a", "member")])
+    make_room(s.port, "h", "group", [("a", "member")])
+
+    async def main():
+        a = await ChatClient.open(s.port, tok("a"), label="a")
+        try:
+            m = await a.send("g", "original", "m")
+            r = await a.send("g", "a reply", "r", replyTo=m["event"])
+            ev = (await a.wait_events("g", 2, kind="message"))[1]
+            assert (ev["id"], ev["replyTo"]) == (r["event"], m["event"])
+            other = await a.send("h", "elsewhere", "o")
+            err = await a.error("send", room="g", text="wrong room", cmid="x1", replyTo=other["event"])
+            assert (err["code"], err.get("field")) == (1002, "replyTo"), err
+            joined = (await a.ok("history", room="g"))["events"][0]
+            assert joined["kind"] == "member.joined"
+            e = await a.ok("edit", room="g", target=m["event"], text="edited")
+            for i, (target, what) in enumerate(((joined["id"], "a member.joined event"),
+                                                (e["event"], "an edit event"))):
+                reply = await a.command("send", room="g", text=f"reply to {what}", cmid=f"x-{i}",
+                                        replyTo=target)
+                assert reply["ok"] is False and reply["error"].get("field") == "replyTo", \
+                    f"replyTo naming {what} (not a message) was accepted: {reply}"
+        finally:
+            await a.close()
+    run(main(), 20)
+
+
 # ------------------------------------------------------------------ idempotence
 
 def test_idempotent_resend(chat):
@@ -332,10 +407,20 @@ def test_idempotent_resend(chat):
             third = await a2.send("g", "once", "same-cmid")
             assert third["event"] == first["event"]
             await a2.close()
+            # a cmid is the author's: another user's message with the same cmid is new
+            other = await b.send("g", "mine", "same-cmid")
+            assert other["event"] != first["event"] and other["seq"] == first["seq"] + 1
+            # dm resends too: same room and event, nothing pushed twice
+            d1 = await a.ok("dm", to="b", text="direct", cmid="dm-cmid")
+            d2 = await a.ok("dm", to="b", text="direct", cmid="dm-cmid")
+            assert (d1["room"], d1["event"], d1["seq"]) == (d2["room"], d2["event"], d2["seq"]) == \
+                ("dm:a|b", d1["event"], 1)
             await sentinel(a, [b], "g", "after")
             msgs = b.events("g", "message")
-            assert [e["cmid"] for e in msgs] == ["same-cmid", "after"]
+            assert [(e["author"], e["cmid"]) for e in msgs] == [("a", "same-cmid"), ("b", "same-cmid"), ("a", "after")]
             assert msgs[0]["id"] == first["event"]
+            assert [e["id"] for e in b.events("dm:a|b")] == [d1["event"]]
+            assert len(b.pushes_of("room.joined")) == 1
             assert b.anomalies == []
         finally:
             await close_all([a, b])
@@ -381,7 +466,7 @@ def test_edit_delete_live_recovered_and_in_history(chat):
             c2 = await ChatClient.open(s.port, tok("c"), positions=saved, label="c2")
             state = next(st for st in c2.connected["rooms"] if st["room"] == "g")
             assert state.get("recovered") is True, state
-            got = await c2.wait_events("g", 6)
+            await c2.wait_events("g", 6)
             await asyncio.sleep(0.2)
             assert c2.raw_events("g") == b.raw_events("g")[1:], "recovered events differ from the live ones"
             assert c2.anomalies == []
@@ -469,6 +554,18 @@ def test_recovery_refused_for_wrong_epoch_or_unknown_id(chat):
                 # nothing replayed: the only event pushed is the live sentinel
                 assert [e["cmid"] for e in b.events("g")] == [f"sentinel-{label}"], (label, b.frames)
                 assert b.events("g")[0]["prev"] == state["last"]
+            good = a.position_list(["g"])[0]
+            # a position for a room the user is not in is ignored; rooms without a
+            # position have no "recovered" member
+            b = await ChatClient.open(s.port, tok("b"), label="ignored",
+                                      positions=[{"room": "elsewhere", "epoch": "e", "id": "1-1"}])
+            clients.append(b)
+            assert [(st["room"], "recovered" in st) for st in b.connected["rooms"]] == [("g", False)]
+            # one position per room: a repeat is 1002 on positions[1].room
+            c = await ChatClient.open(s.port, label="repeat")
+            clients.append(c)
+            err = await c.error("connect", token=tok("b"), positions=[good, good])
+            assert (err["code"], err.get("field")) == (1002, "positions[1].room"), err
         finally:
             await close_all(clients)
     run(main(), 20)
@@ -516,34 +613,193 @@ def test_recovery_cap_1000_events(chat):
     run(main(), 30)
 
 
+def test_recovery_cap_1_mib(chat):
+    s = chat()
+    make_room(s.port, "g", "group", [("a", "member"), ("b", "member")])
+
+    async def main():
+        b = await ChatClient.open(s.port, tok("b"), label="b")
+        start = b.position_list()
+        await b.close()
+        conn = ApiSession(s.port)
+        try:   # 300 events of ~4.2 KB: about 1.2 MiB, well under 1,000 events
+            for i in range(300):
+                conn.post_message("g", "x" * 4000, f"big-{i}", author="a")
+        finally:
+            conn.close()
+        b2 = await ChatClient.open(s.port, tok("b"), positions=start, label="b2")
+        a = await ChatClient.open(s.port, tok("a"), label="a")
+        try:
+            state = next(st for st in b2.connected["rooms"] if st["room"] == "g")
+            assert state.get("recovered") is False, state
+            await sentinel(a, [b2], "g", "after-cap")
+            assert [e["cmid"] for e in b2.events("g")] == ["after-cap"]
+        finally:
+            await close_all([a, b2])
+    run(main(), 30)
+
+
+def test_recovery_during_continuous_traffic(chat):
+    """B reconnects 20 times (half of them after an abrupt drop) while messages
+    keep arriving: over all its connections it sees every event exactly once,
+    in log order."""
+    s = chat()
+    make_room(s.port, "g", "group", [("a", "member"), ("b", "member")])
+    stop = threading.Event()
+    posted = [0]
+
+    def poster():
+        conn = ApiSession(s.port)
+        try:
+            while not stop.is_set():
+                conn.post_message("g", f"m{posted[0]}", f"m{posted[0]}", author="a")
+                posted[0] += 1
+        finally:
+            conn.close()
+
+    async def main():
+        b = await ChatClient.open(s.port, tok("b"), label="b0")
+        seen, anomalies = [], []
+        thread = threading.Thread(target=poster, daemon=True)
+        thread.start()
+        try:
+            for k in range(20):
+                await asyncio.sleep(0.05)
+                if k % 2:
+                    await b.drop()
+                else:
+                    await b.close()
+                # after the reader stopped: the position matches exactly the events seen
+                positions = b.position_list(["g"])
+                seen += b.events("g")
+                anomalies += b.anomalies
+                b = await ChatClient.open(s.port, tok("b"), positions=positions, label=f"b{k + 1}")
+                state = next(st for st in b.connected["rooms"] if st["room"] == "g")
+                assert state.get("recovered") is True, (k, state)
+        finally:
+            stop.set()
+            await asyncio.to_thread(thread.join, 10)
+        try:
+            last = full_history(s.port, "g")[-1]["id"]
+            await b.wait_until(lambda: any(e["id"] == last for e in b.events("g")), timeout=5,
+                               what="the last event")
+            seen += b.events("g")
+            anomalies += b.anomalies
+        finally:
+            await b.close()
+        history = full_history(s.port, "g")
+        assert anomalies == [], anomalies[:3]
+        assert posted[0] > 50, "too little traffic to mean anything"
+        start = next(i for i, e in enumerate(history) if e["id"] == seen[0]["id"])
+        assert [e["id"] for e in seen] == [e["id"] for e in history[start:]], \
+            "the events seen across reconnects are not exactly the log"
+    run(main(), 40)
+
+
+def test_history_paging(chat):
+    s = chat("--command-rate", "1000", "--command-burst", "1000")
+    make_room(s.port, "g", "group", [("a", "member")])
+
+    async def main():
+        a = await ChatClient.open(s.port, tok("a"), label="a")
+        try:
+            for i in range(12):
+                await a.send("g", f"n{i}", f"n{i}")
+            log = full_history(s.port, "g")            # member.joined + 12 messages
+            assert len(log) == 13
+            ids = [e["id"] for e in log]
+            h = await a.ok("history", room="g", limit=5)
+            assert [e["id"] for e in h["events"]] == ids[-5:] and h["more"] is True
+            assert h["room"] == "g" and h["epoch"] == log[0]["epoch"]
+            h = await a.ok("history", room="g", before=ids[-5], limit=5)
+            assert [e["id"] for e in h["events"]] == ids[-10:-5] and h["more"] is True
+            h = await a.ok("history", room="g", before=ids[3], limit=5)
+            assert [e["id"] for e in h["events"]] == ids[:3] and h["more"] is False
+            h = await a.ok("history", room="g", before=ids[0])
+            assert h["events"] == [] and h["more"] is False
+            h = await a.ok("history", room="g", after=ids[0], limit=5)
+            assert [e["id"] for e in h["events"]] == ids[1:6] and h["more"] is True
+            h = await a.ok("history", room="g", after=ids[7], limit=5)
+            assert [e["id"] for e in h["events"]] == ids[8:13] and h["more"] is False
+            h = await a.ok("history", room="g", after=ids[-1])
+            assert h["events"] == [] and h["more"] is False
+            h = await a.ok("history", room="g")
+            assert [e["id"] for e in h["events"]] == ids and h["more"] is False   # default 50
+            err = await a.error("history", room="g", before="no-such-event")
+            assert err["code"] == 2000, err
+        finally:
+            await a.close()
+    run(main(), 20)
+
+
+def test_read_positions_and_unread(chat):
+    s = chat()
+    make_room(s.port, "g", "group", [("a", "member"), ("b", "member")])
+
+    async def main():
+        a = await ChatClient.open(s.port, tok("a"), label="a")
+        b = await ChatClient.open(s.port, tok("b"), label="b")
+        try:
+            m = [await a.send("g", f"r{i}", f"r{i}") for i in range(4)]
+            assert (await b.ok("read", room="g", event=m[0]["event"]))["unread"] == 3
+            assert (await b.ok("read", room="g", event=m[2]["event"]))["unread"] == 1
+            # an older event leaves the position where it is
+            assert (await b.ok("read", room="g", event=m[1]["event"]))["unread"] == 1
+            states = (await b.ok("rooms"))["rooms"]
+            assert [(st["room"], st.get("unread")) for st in states] == [("g", 1)]
+            err = await b.error("read", room="g", event="no-such-event")
+            assert err["code"] == 2000, err
+        finally:
+            await close_all([a, b])
+    run(main(), 20)
+
+
 # ------------------------------------------------------------------ restart
 
 def test_restart_keeps_history(chat, tmp_path):
     data = tmp_path / "kept"
     s1 = chat(data_dir=data)
     make_room(s1.port, "g", "group", [("alice", "member"), ("bob", "member")])
+    state = {}
 
     async def before():
         token = dev_token(s1.port, "alice")
         a = await ChatClient.open(s1.port, token, label="a")
+        b = await ChatClient.open(s1.port, dev_token(s1.port, "bob"), label="b")
         try:
-            for i in range(3):
+            first = await a.send("g", "before restart 0", "pre-0")
+            await b.wait_until(lambda: any(e["id"] == first["event"] for e in b.events("g")))
+            state["b_positions"] = b.position_list(["g"])      # bob misses what follows
+            await b.close()
+            for i in range(1, 4):
                 await a.send("g", f"before restart {i}", f"pre-{i}")
-            h = await a.ok("history", room="g")
-            return h, a.position_list(["g"]), token
+            state["history"] = await a.ok("history", room="g")
+            state["a_positions"] = a.position_list(["g"])
+            state["old_token"] = token
+            # stop the server under an open session: it is told to reconnect
+            await asyncio.to_thread(lambda: state.setdefault("stop", s1.stop()))
+            code = await a.wait_closed(timeout=5)
+            assert code in (1001, 4000), f"closed with {code} {a.close_reason!r} on shutdown"
         finally:
-            await a.close()
-    h1, positions, old_token = run(before(), 20)
-    assert s1.stop() is None, "the server did not stop cleanly on SIGTERM"
+            await close_all([a, b])
+    run(before(), 30)
+    assert state["stop"] is None, "the server did not stop cleanly on SIGTERM"
+    h1 = state["history"]
 
     s2 = chat(data_dir=data)
 
     async def after():
         token = dev_token(s2.port, "alice")     # a new process: a new dev secret
-        a = await ChatClient.open(s2.port, token, positions=positions, label="a")
+        a = await ChatClient.open(s2.port, token, positions=state["a_positions"], label="a")
+        b = await ChatClient.open(s2.port, dev_token(s2.port, "bob"), positions=state["b_positions"], label="b")
         try:
-            state = next(st for st in a.connected["rooms"] if st["room"] == "g")
-            assert state.get("recovered") is True and state["last"] == h1["events"][-1]["id"], state
+            st = next(x for x in a.connected["rooms"] if x["room"] == "g")
+            assert st.get("recovered") is True and st["last"] == h1["events"][-1]["id"], st
+            # bob recovers the 3 messages he missed before the restart, from the store
+            st = next(x for x in b.connected["rooms"] if x["room"] == "g")
+            assert st.get("recovered") is True, st
+            got = await b.wait_events("g", 3)
+            assert [e["id"] for e in got] == [e["id"] for e in h1["events"][-3:]]
             h2 = await a.ok("history", room="g")
             assert h2["events"] == h1["events"] and h2["epoch"] == h1["epoch"]
             r = await a.send("g", "after restart", "post-0")
@@ -551,17 +807,19 @@ def test_restart_keeps_history(chat, tmp_path):
             assert r["seq"] == last["seq"] + 1
             ev = (await a.wait_events("g", 1))[0]
             assert (ev["id"], ev["prev"], ev["epoch"], ev["seq"]) == (r["event"], last["id"], h1["epoch"], r["seq"])
+            await b.wait_events("g", 4)
+            assert b.anomalies == [] and a.anomalies == []
             # resending a pre-restart cmid returns the stored event
             again = await a.send("g", "before restart 1", "pre-1")
-            assert again["event"] == h1["events"][-2]["id"]
+            assert again["event"] == h1["events"][-3]["id"]
             assert_chain((await a.ok("history", room="g"))["events"], "after restart")
             # the old process's dev token is refused: the dev secret is new
             old = await ChatClient.open(s2.port, label="old-token")
-            err = await old.error("connect", token=old_token)
+            err = await old.error("connect", token=state["old_token"])
             assert err["code"] == 4100, err
             assert await old.wait_closed() == 4100
         finally:
-            await a.close()
+            await close_all([a, b])
     run(after(), 20)
 
 
@@ -649,6 +907,76 @@ def test_rate_limit(chat):
     run(main(), 20)
 
 
+def test_session_state_is_checked_before_rate(chat):
+    """§9: a command is checked ... -> session state (1006/1007) -> rate (3000):
+    a command before connect is answered 1006 and a second connect 1007 even
+    when the connection has no command tokens left."""
+    s = chat("--command-rate", "2", "--command-burst", "3")
+
+    async def main():
+        c = await ChatClient.open(s.port, label="early")
+        try:
+            replies = await asyncio.gather(*(c.command("rooms") for _ in range(5)))
+            codes = [r["error"]["code"] for r in replies]
+            assert codes == [1006] * 5, f"commands before connect answered {codes} (expected 1006 each)"
+        finally:
+            await c.close()
+        d = await ChatClient.open(s.port, tok("a"), label="twice")
+        try:
+            replies = await asyncio.gather(*(d.command("connect", token=tok("a")) for _ in range(4)))
+            codes = [r["error"]["code"] for r in replies]
+            assert codes == [1007] * 4, f"repeated connects answered {codes} (expected 1007 each)"
+        finally:
+            await d.close()
+    run(main(), 20)
+
+
+def test_configured_text_and_rooms_limits(chat):
+    s = chat("--text-max", "10", "--rooms-max", "2")
+    make_room(s.port, "g", "group", [("a", "member"), ("b", "member"), ("c", "member")])
+
+    async def main():
+        a = await ChatClient.open(s.port, tok("a"), label="a")
+        try:
+            limits = a.connected["limits"]
+            assert (limits["textMax"], limits["roomsMax"]) == (10, 2), limits
+            err = await a.error("send", room="g", text="x" * 11, cmid="long")
+            assert err["code"] == 1003, err
+            await a.send("g", "x" * 10, "fits")
+            await a.ok("dm", to="b", text="hi", cmid="dm-b")          # a's second room
+            err = await a.error("dm", to="c", text="hi", cmid="dm-c")  # would be a third
+            assert (err["code"], err["reason"]) == (2006, "too_many_rooms"), err
+            assert len((await a.ok("rooms"))["rooms"]) == 2
+        finally:
+            await a.close()
+    run(main(), 20)
+
+
+def test_unknown_or_null_arguments_and_big_frames(chat):
+    s = chat()
+    make_room(s.port, "g", "group", [("a", "member")])
+
+    async def main():
+        a = await ChatClient.open(s.port, tok("a"), label="a")
+        try:
+            err = await a.error("send", room="g", text="hi", cmid="x", replyto="oops")
+            assert (err["code"], err.get("field")) == (1002, "replyto"), err
+            err = await a.error("send", room="g", text="hi", cmid="x", replyTo=None)
+            assert (err["code"], err.get("field")) == (1002, "replyTo"), err
+            err = await a.error("history", room="g", before="x", after="y")
+            assert err["code"] == 1002, err
+            err = await a.error("send", room="g", text=" \t\n", cmid="blank")
+            assert err["code"] == 1004, err
+            assert (await a.command("send", room="g", text="x", cmid="x"))["ok"]
+            # a message above 64 KiB closes with 1009
+            await a.ws.send(json.dumps({"id": "big", "cmd": "send", "room": "g", "cmid": "big",
+                                        "text": "x" * (65 * 1024)}))
+            assert await a.wait_closed() == 1009
+        finally:
+            await a.close()
+    run(main(), 20)
+
+
 def test_connect_timeout(chat):
     s = chat("--connect-timeout", "1")
 
@@ -658,7 +986,7 @@ def test_connect_timeout(chat):
         code = await c.wait_closed(timeout=5)
         took = time.monotonic() - t0
         assert code == 4004, (code, c.close_reason)
-        assert 0.8 <= took <= 3.0, took
+        assert 0.8 <= took <= 4.0, took
         # a client that connects in time stays
         d = await ChatClient.open(s.port, tok("a"), label="prompt")
         await asyncio.sleep(2.2)
@@ -728,10 +1056,42 @@ def test_membership_changes_are_pushed_live(chat):
     run(main(), 20)
 
 
+def test_role_changes_and_room_deletion_pushed_live(chat):
+    s = chat()
+    make_room(s.port, "g", "group", [("a", "member"), ("f", "follower")])
+
+    async def main():
+        a = await ChatClient.open(s.port, tok("a"), label="a")
+        f = await ChatClient.open(s.port, tok("f"), label="f")
+        try:
+            err = await f.error("send", room="g", text="hi", cmid="f1")
+            assert err["code"] == 2002, err
+            put_members(s.port, "g", [("f", "member")])
+            ev = (await f.wait_events("g", 1, kind="member.role"))[0]
+            assert (ev["user"], ev["role"]) == ("f", "member")
+            await f.send("g", "promoted", "f2")
+            put_members(s.port, "g", [("f", "follower")])
+            await f.wait_events("g", 2, kind="member.role")
+            err = await f.error("send", room="g", text="demoted", cmid="f3")
+            assert err["code"] == 2002, err
+            await a.wait_events("g", 3)
+            api_ok(s.port, "DELETE", "/api/rooms/g", expect=(200,))
+            for c in (a, f):
+                left = await c.wait_push("room.left")
+                assert left["room"] == "g"
+                assert (await c.ok("rooms"))["rooms"] == []
+                err = await c.error("send", room="g", text="anyone?", cmid=f"{c.label}-gone")
+                assert err["code"] in (2000, 2001), err
+                assert c.anomalies == []
+        finally:
+            await close_all([a, f])
+    run(main(), 20)
+
+
 # ------------------------------------------------------------------ 2,000 connections
 
 def test_2000_connections_receive_one_announcement(chat):
-    s = chat("--log-level", "warning")
+    s = chat()
     n = 2000
     users = [f"u{i}" for i in range(n)]
     make_room(s.port, "big", "announcement", [("boss", "moderator")] + [(u, "follower") for u in users])

@@ -160,6 +160,9 @@
         this.emit('status', 'disconnected (' + code + '), retrying in ' + Math.round(delay / 100) / 10 + ' s');
         setTimeout(() => { this.connect().catch((e) => this.emit('error', e)); }, delay);
       } else {
+        // Not coming back on our own: nothing pending will ever be answered.
+        this.stopped = true;
+        for (const [id, waiter] of this.pending) { this.pending.delete(id); waiter.reject(new Error('connection closed (' + code + ')')); }
         this.emit('status', 'closed by the server (' + code + ' ' + reason + ')');
         this.emit('error', new Error('closed ' + code + ' ' + reason));
       }
@@ -182,6 +185,7 @@
     command(frame, retry) {
       const id = String(this.nextId++);
       const full = Object.assign({ id }, frame);
+      if (this.stopped) return Promise.reject(new Error('not connected'));
       return new Promise((resolve, reject) => {
         this.pending.set(id, { frame: full, resolve, reject, retry: !!retry });
         if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(full));

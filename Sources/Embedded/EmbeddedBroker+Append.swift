@@ -54,8 +54,12 @@ extension EmbeddedBroker {
             guard Rights.allows(.post, role: role, in: room.kind) else {
                 return .failure(ProtocolError(.forbidden, "your role cannot post in this room"))
             }
-            if room.kind == .direct, let peer = DirectRoom.peer(of: author, in: room.id), isBlocked(author, peer) {
-                return .failure(ProtocolError(.blocked, "this conversation is blocked"))
+            // The direct-message rules hold for every message, not only the first: a member who
+            // left the shared group, a block, or the platform's setting stops the conversation.
+            if room.kind == .direct, let peer = DirectRoom.peer(of: author, in: room.id),
+               let refusal = dmPolicy.check(sender: author, senderRooms: memberships(of: author), recipient: peer,
+                                            recipientRooms: memberships(of: peer), blocked: isBlocked(author, peer)) {
+                return .failure(ProtocolError(refusal, directRefusalMessage(refusal)))
             }
         }
         // Idempotence: the same client message id gets the first append's answer.
@@ -63,8 +67,8 @@ extension EmbeddedBroker {
         if let stored = try? db.message(room: room.id, author: author, cmid: cmid) {
             return .success(AppendResult(id: stored.id, seq: stored.seq, at: stored.at))
         }
-        if let replyTo, (try? db.seq(room: room.id, eventID: replyTo)) ?? nil == nil {
-            return .failure(ProtocolError(.invalidArgument, "replyTo names no event of this room", field: "replyTo"))
+        if let replyTo, (try? db.message(room: room.id, id: replyTo)) ?? nil == nil {
+            return .failure(ProtocolError(.invalidArgument, "replyTo names no message of this room", field: "replyTo"))
         }
         let result = appendEvent(room, body: .message(author: author, text: text, cmid: cmid, replyTo: replyTo),
                                  change: .create(author: author, cmid: cmid, text: text, replyTo: replyTo),
@@ -100,7 +104,7 @@ extension EmbeddedBroker {
         }
     }
 
-    private func directRefusalMessage(_ code: ErrorCode) -> String {
+    func directRefusalMessage(_ code: ErrorCode) -> String {
         switch code {
         case .blocked: return "this conversation is blocked"
         case .dmDisabled: return "direct messages between members are turned off"

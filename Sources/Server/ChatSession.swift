@@ -50,6 +50,16 @@ final class ChatSession {
         case .success(let value):
             envelope = value
         }
+        // The session's state is checked before the rate (protocol §9): a refused command
+        // costs no token.
+        let isConnect: Bool
+        if case .connect = envelope.command { isConnect = true } else { isConnect = false }
+        if isConnect && (user != nil || connecting) {
+            return reply(envelope.id, .failure(ProtocolError(.alreadyConnected, "this connection is signed in already")))
+        }
+        if !isConnect && (user == nil || connecting) {
+            return reply(envelope.id, .failure(ProtocolError(.notConnected, "send connect first")))
+        }
         if let wait = bucket.take(now: hub.loop.now) {
             let ms = Int64((wait + 999_999) / 1_000_000)
             return reply(envelope.id, .failure(.rateLimited(retryAfterMs: ms)))
@@ -57,9 +67,7 @@ final class ChatSession {
         if case .connect(let command) = envelope.command {
             return connect(envelope.id, command)
         }
-        guard let user, !connecting else {
-            return reply(envelope.id, .failure(ProtocolError(.notConnected, "send connect first")))
-        }
+        guard let user else { return }
         perform(envelope.id, envelope.command, user: user)
     }
 
@@ -197,7 +205,7 @@ final class ChatSession {
                 return
             }
             expiresAt = claims.expiresAt
-            reply(id, .success(.refreshed(expiresAt: claims.expiresAt)))
+            reply(id, .success(.refreshed(expiresAt: claims.expiresAt * 1_000)))
         }
     }
 
@@ -205,7 +213,7 @@ final class ChatSession {
     func sweep(now: UInt64) {
         if user == nil && !connecting && now &- openedAt > hub.configuration.connectTimeout {
             connection.closeWebSocket(code: RallyCloseCode.connectTimeout, reason: "no connect in time")
-        } else if user != nil && Self.unixNow() >= expiresAt {
+        } else if user != nil && Self.unixNow() >= expiresAt + hub.configuration.tokenLeewaySeconds {
             connection.closeWebSocket(code: RallyCloseCode.tokenExpired, reason: "token expired; refresh before exp")
         }
     }

@@ -53,6 +53,9 @@ public struct ChatConfiguration {
     public var limits = Limits.default
     /// A connection must `connect` within this time (else close 4004). Default 5 s.
     public var connectTimeout: UInt64 = 5_000_000_000
+    /// Clock skew allowed around `exp` (the verifier's leeway): an open connection is closed
+    /// with 4101 once `exp` + leeway has passed, as a new `connect` would be refused.
+    public var tokenLeewaySeconds: Int64 = 30
     /// Largest chat frame (else close 1009). Default 64 KiB.
     public var maxFrame = 64 << 10
 

@@ -70,6 +70,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("jwt-audience"), help: "Required aud claim.")
     var jwtAudience: String?
 
+    @Option(name: .customLong("jwt-leeway"), help: "Seconds of clock skew allowed around exp and nbf (also for open connections).")
+    var jwtLeeway: Int64 = 30
+
     @Option(name: .customLong("api-key"), help: ArgumentHelp("An API key for /api/ (repeatable); env:NAME reads an environment variable."))
     var apiKeys: [String] = []
 
@@ -125,6 +128,7 @@ struct ServeCommand: ParsableCommand {
         guard (1...100_000).contains(textMax), (1...1_000_000).contains(roomsMax) else {
             throw ValidationError("--text-max must be 1-100000 and --rooms-max 1-1000000")
         }
+        guard (0...3_600).contains(jwtLeeway) else { throw ValidationError("--jwt-leeway must be between 0 and 3600") }
         guard (0...(64 << 20)).contains(maxBody) else { throw ValidationError("--max-body must be between 0 and 67108864") }
         guard connectTimeout.isFinite, connectTimeout > 0, connectTimeout <= 300 else {
             throw ValidationError("--connect-timeout must be between 0 and 300 seconds")
@@ -182,8 +186,10 @@ struct ServeCommand: ParsableCommand {
             logger.warning("chat disabled: no --jwt-key (or --dev); serving /healthz\(configuration.echo ? " and /echo" : "") only")
             return nil
         }
-        let verifier = try JWTVerifier(JWTVerifierConfiguration(keys: keys, issuer: jwtIssuer, audience: jwtAudience))
+        let verifier = try JWTVerifier(JWTVerifierConfiguration(keys: keys, issuer: jwtIssuer, audience: jwtAudience,
+                                                                 leewaySeconds: jwtLeeway))
         var chat = ChatConfiguration(verifier: verifier)
+        chat.tokenLeewaySeconds = jwtLeeway
         chat.devSecret = devSecret
         chat.apiKeys = try apiKeys.map(Self.resolveSecret)
         chat.limits = Limits(textMax: textMax, commandRate: commandRate, commandBurst: commandBurst,

@@ -64,7 +64,7 @@ def server(start_module_server, keys, tmp_path_factory):
         "--jwt-key", "hs256:kid=h1:secret=env:RALLY_JWT_SUITE_SECRET",
         "--jwt-key", f"rs256:kid=r1:file={d / 'rsa.pem'}",
         "--jwt-key", f"es256:kid=e1:file={d / 'ec.pem'}",
-        "--jwt-issuer", ISS, "--jwt-audience", AUD,
+        "--jwt-issuer", ISS, "--jwt-audience", AUD, "--jwt-leeway", "0",
         env={"RALLY_JWT_SUITE_SECRET": HS_SECRET})
 
 

@@ -117,12 +117,19 @@ struct IdleBench: ParsableCommand {
     @Option(help: "Rooms every user is a member of.") var rooms = 5
     @Option(help: "Seconds to hold after ALL_UP.") var hold = 10.0
     @Option(name: .customLong("client-loops")) var clientLoops = 1
+    @Flag(name: .customLong("setup-only"), help: "Create the rooms and members, then exit (read the server's RSS baseline).")
+    var setupOnly = false
+    @Flag(name: .customLong("skip-setup"), help: "The rooms exist already (from --setup-only).")
+    var skipSetup = false
 
     func run() throws {
         let names = (0..<connections).map { "\(target.prefix)-i\($0)" }
-        for room in 0..<rooms {
-            try API.room(target, "\(target.prefix):r\(room)", kind: "group", members: names.map { ($0, "member") })
+        if !skipSetup {
+            for room in 0..<rooms {
+                try API.room(target, "\(target.prefix):r\(room)", kind: "group", members: names.map { ($0, "member") })
+            }
         }
+        if setupOnly { return }
         let fleet = try Fleet(loopCount: clientLoops)
         try fleet.connect(names, target: target) { _, _ in }
         print("ALL_UP \(connections)")

@@ -17,7 +17,7 @@ fi
 grep -E 'Test run with|Executed [0-9]+ test' "$log" | tail -3
 
 echo "== end-to-end (Tests/python) against a release build"
-swift build -c release --product rally-server
+swift build -c release   # rally-server, and rally-bench for the browser test's RallyClient
 RALLY_SERVER="$PWD/.build/release/rally-server" python3 -m pytest Tests/python -q -p no:cacheprovider
 
 if [ -d Fuzz ] && [ "${FUZZ_SECONDS:-60}" != "0" ]; then

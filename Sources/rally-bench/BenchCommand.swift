@@ -5,7 +5,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rally-bench",
         abstract: "Measure a running Rally server (embedded or not) with many RallyClients.",
-        subcommands: [AnnounceBench.self, ChatBench.self, IdleBench.self])
+        subcommands: [AnnounceBench.self, ChatBench.self, IdleBench.self, SayCommand.self])
 }
 
 /// Options every benchmark shares: where the server is and how to sign in.

@@ -395,6 +395,19 @@ async def run_page(page, port, nonce):
         deleted = await bob_push(bob, lambda f: f.get("kind") == "delete")
         assert deleted["actor"] == "alice" and deleted["target"] == edit["target"], deleted
 
+        # carol writes with RallyClient, the project's Swift client (rally-bench say, built
+        # beside the server): the page shows her message too.
+        status, issued = await asyncio.to_thread(http, port, "GET", "/dev/token?user=carol")
+        assert status == 200, issued
+        carol_text = f"carol via RallyClient {nonce}"
+        bench = os.path.join(os.path.dirname(os.environ["RALLY_SERVER"]), "rally-bench")
+        assert os.path.exists(bench), f"{bench} is missing: build it with swift build -c release"
+        said = await asyncio.to_thread(subprocess.run, [bench, "say", "--port", str(port), "--token", issued["token"],
+                                                        "--room", "demo:lobby", "--text", carol_text],
+                                       capture_output=True, text=True, timeout=30)
+        assert said.returncode == 0, f"rally-bench say failed: {said.stdout}{said.stderr}"
+        await page.wait_for(messages_js("carol", carol_text), "carol's (RallyClient) message in the page")
+
         # The platform disconnects alice: 4102, and rally.js must not come back.
         sockets_before = await page.evaluate("window.__sockets.length")
         assert sockets_before >= 1, "the WebSocket counter saw no connection: the no-reconnect check would be void"

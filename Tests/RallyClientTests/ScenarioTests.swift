@@ -205,6 +205,94 @@ func send(_ room: String, _ text: String, cmid: String = UUID().uuidString) -> C
     }
 }
 
+extension ChatWorld {
+    /// A room with these members, ready when this returns.
+    func room(_ id: String, kind: RoomKind = .group, _ members: [(String, Role)]) {
+        admin(.createRoom(id: id, kind: kind, name: id))
+        admin(.putMembers(room: id, members: members.map { (user: $0.0, role: $0.1) }))
+    }
+}
+
+func texts(_ events: [Event]) -> [String] {
+    events.compactMap { if case .message(_, let text, _, _) = $0.body { return text } else { return nil } }
+}
+
+@Suite(.serialized) struct MoreScenarioTests {
+    @Test func aDirectMessageReachesEveryDeviceOfBothUsers() throws {
+        let world = try ChatWorld()
+        defer { world.stop() }
+        world.room("g1", [("ana", .member), ("bob", .member)])
+        let anaPhone = world.client("ana")
+        let anaLaptop = world.client("ana")
+        let bobPhone = world.client("bob")
+        let bobLaptop = world.client("bob")
+        let reply = world.command(anaPhone, .dm(DirectCommand(to: "bob", text: "psst", cmid: "d1", replyTo: nil)))
+        let room = try reply.get().appended().room ?? ""
+        #expect(room == DirectRoom.id(between: "ana", and: "bob"))
+        for device in [anaPhone, anaLaptop, bobPhone, bobLaptop] {
+            #expect(texts(device.events(in: room, count: 1)) == ["psst"])
+        }
+    }
+
+    @Test func announcementsAreRefusedToMembersAndReachEveryFollower() throws {
+        let world = try ChatWorld()
+        defer { world.stop() }
+        let followers = (0..<300).map { "f\($0)" }
+        world.room("news", kind: .announcement, followers.map { ($0, Role.follower) } + [("mem", .member), ("lea", .moderator)])
+        let member = world.client("mem")
+        let refused = world.command(member, send("news", "not allowed"))
+        #expect(refused.error?.code == .forbidden)
+        let clients = followers.map { world.client($0) }
+        let leader = world.client("lea")
+        _ = world.command(leader, send("news", "meeting at 6"))
+        for client in clients { #expect(texts(client.events(in: "news", count: 1)) == ["meeting at 6"]) }
+    }
+
+    @Test func aGapTooOldIsReportedNotReplayed() throws {
+        let world = try ChatWorld()
+        defer { world.stop() }
+        world.room("g1", [("ana", .member), ("bob", .member)])
+        let bob = world.client("bob")
+        try world.clientLoop.execute { bob.client?.stop() }
+        usleep(100_000)
+        // More than the recovery cap (1,000 events) while bob is away.
+        for n in 0..<1_005 { world.admin(.post(room: "g1", author: nil, text: "m\(n)", cmid: "p\(n)")) }
+        let before = bob.events.withLock { $0.count }
+        try world.clientLoop.execute { bob.client?.start() }
+        let deadline = Date().addingTimeInterval(5)
+        var unrecovered: Set<String> = []
+        while Date() < deadline {
+            let connects = bob.statuses.withLock { $0.filter { if case .connected = $0 { return true } else { return false } }.count }
+            if connects >= 2 {
+                let done = DispatchSemaphore(value: 0)
+                try world.clientLoop.execute { unrecovered = bob.client?.unrecovered ?? []; done.signal() }
+                done.wait()
+                break
+            }
+            usleep(10_000)
+        }
+        #expect(unrecovered == ["g1"])
+        usleep(200_000)
+        #expect(bob.events.withLock { $0.count } == before)  // nothing replayed
+    }
+
+    @Test func aRestartedServerKeepsItsHistoryAndContinuesTheLog() throws {
+        let first = try ChatWorld()
+        first.room("g1", [("ana", .member)])
+        let ana = first.client("ana")
+        var ids: [String] = []
+        for n in 0..<3 { ids.append((try? first.command(ana, send("g1", "m\(n)")).get().appended().id) ?? "") }
+        first.stop()
+        let second = try ChatWorld(path: first.path)
+        defer { second.stop() }
+        let again = second.client("ana")
+        let page = try second.command(again, .history(HistoryCommand(room: "g1", anchor: .latest, limit: 10))).get().history()
+        #expect(page.events.suffix(3).map(\.id) == ids)
+        let next = try second.command(again, send("g1", "after restart")).get().appended()
+        #expect(next.seq == (page.events.last?.seq ?? 0) + 1)
+    }
+}
+
 @Suite(.serialized) struct APIListenerTests {
     @Test func theAPIMovesToItsOwnListener() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rally-api-\(UUID().uuidString)")
@@ -238,4 +326,8 @@ func send(_ room: String, _ text: String, cmid: String = UUID().uuidString) -> C
         #expect(try status(server.apiPorts[0], "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 200"))
         #expect(try status(server.apiPorts[0], "GET /ws HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 404"))
     }
+}
+
+extension Result {
+    var error: Failure? { if case .failure(let e) = self { return e } else { return nil } }
 }

@@ -7,6 +7,9 @@ import WireProtocol
 public protocol LoopPort: AnyObject {
     /// Runs `task` on the loop soon. False when the loop refused it (queue full or stopped).
     func submit(_ task: @escaping () -> Void) -> Bool
+    /// A task for this loop was refused: its view of the logs has a hole. Safe from any
+    /// thread; sticky until the loop handles it (its sessions reconnect and recover).
+    func markLost()
 }
 
 /// A loop's side of the broker; every call happens on that loop.
@@ -18,6 +21,8 @@ public protocol BrokerDelegate: AnyObject {
     /// The broker could not deliver to this loop (its queue refused): the loop's view is
     /// incomplete, so its sessions must reconnect and recover (close 4003).
     func brokerLostEvents()
+    /// Called before each batch of deliveries: the loop handles an earlier loss first.
+    func brokerWillDeliver()
 }
 
 /// One appended event, with its push frame encoded once for every recipient.

@@ -49,6 +49,12 @@ extension EmbeddedBroker {
     /// A message from `author` (a member, or nil... the platform when posting as "system").
     func postMessage(_ room: RoomEntry, author: String, text: String, cmid: String, replyTo: String?,
                      asPlatform: Bool = false, outcome: inout Outcome) -> Result<AppendResult, ProtocolError> {
+        // Idempotence first: a resend of a stored message gets its answer even if the author
+        // has since lost the right to post (it was acknowledged-worthy when it was written).
+        if let known = room.knownCmid(author: author, cmid: cmid) { return .success(known) }
+        if let stored = try? db.message(room: room.id, author: author, cmid: cmid) {
+            return .success(AppendResult(id: stored.id, seq: stored.seq, at: stored.at))
+        }
         if !asPlatform {
             guard let role = room.members[author] else { return .failure(ProtocolError(.notMember, "not a member of this room")) }
             guard Rights.allows(.post, role: role, in: room.kind) else {
@@ -61,11 +67,6 @@ extension EmbeddedBroker {
                                             recipientRooms: memberships(of: peer), blocked: isBlocked(author, peer)) {
                 return .failure(ProtocolError(refusal, directRefusalMessage(refusal)))
             }
-        }
-        // Idempotence: the same client message id gets the first append's answer.
-        if let known = room.knownCmid(author: author, cmid: cmid) { return .success(known) }
-        if let stored = try? db.message(room: room.id, author: author, cmid: cmid) {
-            return .success(AppendResult(id: stored.id, seq: stored.seq, at: stored.at))
         }
         if let replyTo, (try? db.message(room: room.id, id: replyTo)) ?? nil == nil {
             return .failure(ProtocolError(.invalidArgument, "replyTo names no message of this room", field: "replyTo"))
@@ -88,6 +89,9 @@ extension EmbeddedBroker {
             return .failure(ProtocolError(refusal, directRefusalMessage(refusal), field: field))
         }
         let roomID = DirectRoom.id(between: from, and: to)
+        if replyTo != nil && rooms[roomID] == nil {
+            return .failure(ProtocolError(.invalidArgument, "replyTo names no message of this conversation", field: "replyTo"))
+        }
         let room: RoomEntry
         if let existing = rooms[roomID] {
             room = existing
@@ -155,9 +159,22 @@ extension EmbeddedBroker {
         room.seq = seq
         room.last = id
         room.lastAt = at
-        room.remember(frame, seq: seq, limit: configuration.recentEventsPerRoom)
+        recentBytesTotal += room.remember(frame, id: id, seq: seq, limit: configuration.recentEventsPerRoom)
+        if recentBytesTotal > configuration.recentBytesTotal { trimRecentWindows() }
         let published = PublishedEvent(room: room.id, id: id, seq: seq, frame: frame)
         outcome.onCommit.append { [self] in broadcast { $0.brokerPublished(published) } }
         return .success(AppendResult(id: id, seq: seq, at: at))
+    }
+}
+
+extension EmbeddedBroker {
+    /// Drops the recent windows of the least recently active rooms until the total is back
+    /// under 3/4 of the budget.
+    func trimRecentWindows() {
+        let target = configuration.recentBytesTotal / 4 * 3
+        for room in rooms.values.filter({ $0.recentBytes > 0 }).sorted(by: { $0.lastAt < $1.lastAt }) {
+            guard recentBytesTotal > target else { return }
+            recentBytesTotal -= room.forgetRecent()
+        }
     }
 }

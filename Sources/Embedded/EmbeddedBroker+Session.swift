@@ -12,10 +12,10 @@ extension EmbeddedBroker {
     }
 
     public func closeSession(user: String, loop: Int) {
-        _ = enqueue { broker in
+        _ = enqueue({ broker in
             if let count = broker.sessions[user] { broker.sessions[user] = count > 1 ? count - 1 : nil }
             return Outcome()
-        }
+        })
     }
 
     /// The user's rooms at this point of every log, and the events missed after each
@@ -26,12 +26,17 @@ extension EmbeddedBroker {
         for position in positions { byRoom[position.room] = position }
         var states: [RoomState] = []
         var replay: [[UInt8]] = []
+        var replayBytes = 0
         for roomID in (userRooms[user] ?? []).sorted() {
             guard let room = rooms[roomID], let role = room.members[user] else { continue }
             var state = room.state(for: user, role: role)
             if let position = byRoom[roomID] {
-                if let frames = missedEvents(room, after: position) {
+                // Per room at most the recovery cap; per connect at most the session budget
+                // (the replay must fit what a client can take without being cut).
+                if let frames = missedEvents(room, after: position),
+                   replayBytes + frames.reduce(0, { $0 + $1.count }) <= configuration.recoveryMaxBytesPerSession {
                     state.recovered = true
+                    replayBytes += frames.reduce(0, { $0 + $1.count })
                     replay.append(contentsOf: frames)
                 } else {
                     state.recovered = false
@@ -48,7 +53,7 @@ extension EmbeddedBroker {
         guard position.epoch == room.epoch else { return nil }
         if position.id == room.last { return [] }
         let fromSeq: Int64
-        if let inMemory = room.recent.first(where: { frameID($0.frame) == position.id }) {
+        if let inMemory = room.recent.last(where: { $0.id == position.id }) {
             fromSeq = inMemory.seq
         } else if let stored = (try? db.seq(room: room.id, eventID: position.id)) ?? nil {
             fromSeq = stored
@@ -70,10 +75,6 @@ extension EmbeddedBroker {
         return bytes <= configuration.recoveryMaxBytes ? frames : nil
     }
 
-    private func frameID(_ frame: [UInt8]) -> String? {
-        guard case .success(.push(.event(let event))) = WireDecoder.decodeServerFrame(frame) else { return nil }
-        return event.id
-    }
 
     public func rooms(user: String, loop: Int, completion: @escaping (Result<[RoomState], ProtocolError>) -> Void) {
         submit(loop: loop, completion: completion) { broker, _ in

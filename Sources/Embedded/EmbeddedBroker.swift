@@ -19,12 +19,20 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
         var onFailure: (() -> Void)?
     }
 
-    typealias Job = (EmbeddedBroker) -> Outcome
+    /// A queued request: `run` on the engine thread inside a batch, or `fail` when it cannot
+    /// run (the batch's transaction could not start or was lost).
+    struct Job {
+        let run: (EmbeddedBroker) -> Outcome
+        let fail: () -> Void
+    }
 
     let configuration: EmbeddedConfiguration
     let db: SQLiteDatabase
     let dmPolicy: DirectMessagePolicy
     private let jobs = Mutex<(queue: [Job], stopping: Bool)>(([], false))
+    /// Deliveries of the batch being committed, per loop: sent as one task per loop.
+    private var outbox: [[() -> Void]] = []
+    private var collecting = false
     private let wakeup = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private var started = false
@@ -36,6 +44,8 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
     var userRooms: [String: Set<String>] = [:]
     var blocks: Set<String> = []
     var sessions: [String: Int] = [:]
+    /// Bytes held by all rooms' recent windows.
+    var recentBytesTotal = 0
 
     public init(configuration: EmbeddedConfiguration) throws(StoreError) {
         self.configuration = configuration
@@ -63,6 +73,8 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
         guard !already else { return }
         wakeup.signal()
         finished.wait()
+        // The loops' hubs hold this broker; dropping them here breaks the cycle.
+        loops = []
     }
 
     public func attach(_ port: LoopPort, delegate: BrokerDelegate) -> Int {
@@ -73,11 +85,11 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
 
     // MARK: Jobs
 
-    /// Queues a job; refuses with 3001 when the queue is full.
-    func enqueue(_ job: @escaping Job) -> Bool {
+    /// Queues a job; false when the queue is full or the engine stopping.
+    func enqueue(_ run: @escaping (EmbeddedBroker) -> Outcome, fail: @escaping () -> Void = {}) -> Bool {
         let accepted = jobs.withLock { state -> Bool in
             guard !state.stopping, state.queue.count < configuration.queueCapacity else { return false }
-            state.queue.append(job)
+            state.queue.append(Job(run: run, fail: fail))
             return true
         }
         if accepted { wakeup.signal() }
@@ -87,27 +99,29 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
     /// Queues a job answering `completion` on `loop`, or answers "overloaded" at once.
     func submit<T>(loop: Int, completion: @escaping (Result<T, ProtocolError>) -> Void,
                    _ body: @escaping (EmbeddedBroker, inout Outcome) -> Result<T, ProtocolError>) {
-        let accepted = enqueue { broker in
+        let unavailable = ProtocolError(.unavailable, "the store failed; retry", retryAfterMs: 1_000)
+        let accepted = enqueue({ broker in
             var outcome = Outcome()
             let result = body(broker, &outcome)
             outcome.onCommit.append { broker.answer(loop: loop) { completion(result) } }
-            outcome.onFailure = {
-                broker.answer(loop: loop) { completion(.failure(ProtocolError(.unavailable, "the store failed; retry", retryAfterMs: 1_000))) }
-            }
+            outcome.onFailure = { broker.answer(loop: loop) { completion(.failure(unavailable)) } }
             return outcome
-        }
+        }, fail: { [self] in answer(loop: loop) { completion(.failure(unavailable)) } })
         if !accepted {
             answer(loop: loop) { completion(.failure(ProtocolError(.overloaded, "server busy; retry", retryAfterMs: 500))) }
         }
     }
 
-    /// Runs `task` on a loop; a loop that refuses has lost sync with the engine.
+    /// Runs `task` on a loop. During a batch, tasks are collected and leave as one task per
+    /// loop after the commit; a loop that refuses has lost events and is told so (sticky).
     func answer(loop: Int, _ task: @escaping () -> Void) {
         guard loops.indices.contains(loop) else { return }
-        let target = loops[loop]
-        if !target.port.submit(task) {
-            _ = target.port.submit { target.delegate.brokerLostEvents() }
+        if collecting {
+            outbox[loop].append(task)
+            return
         }
+        let target = loops[loop]
+        if !target.port.submit(task) { target.port.markLost() }
     }
 
     /// Sends `task(delegate)` to every loop, in order with everything else sent to it.
@@ -115,6 +129,20 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
         for index in loops.indices {
             let delegate = loops[index].delegate
             answer(loop: index) { task(delegate) }
+        }
+    }
+
+    private func flushOutbox() {
+        collecting = false
+        for index in loops.indices where !outbox[index].isEmpty {
+            let tasks = outbox[index]
+            outbox[index] = []
+            let target = loops[index]
+            let delivered = target.port.submit {
+                target.delegate.brokerWillDeliver()
+                for task in tasks { task() }
+            }
+            if !delivered { target.port.markLost() }
         }
     }
 
@@ -137,21 +165,51 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
     }
 
     private func runBatch(_ batch: [Job]) {
-        var outcomes: [Outcome] = []
+        if outbox.count != loops.count { outbox = Array(repeating: [], count: loops.count) }
+        collecting = true
+        defer { flushOutbox() }
         do {
             try db.execute("BEGIN IMMEDIATE")
-            for job in batch { outcomes.append(job(self)) }
+        } catch {
+            for job in batch { job.fail() }
+            return
+        }
+        var outcomes: [Outcome] = []
+        var notRun: [Job] = []
+        for job in batch {
+            // SQLite rolls a whole transaction back on some errors (disk full, I/O): then
+            // nothing more may run in this batch, or it would commit on its own.
+            guard db.isInTransaction else {
+                notRun.append(job)
+                continue
+            }
+            outcomes.append(job.run(self))
+        }
+        do {
+            guard db.isInTransaction else { throw StoreError.sqlite("batch", 0, "transaction lost") }
             try db.execute("COMMIT")
         } catch {
-            try? db.execute("ROLLBACK")
+            if db.isInTransaction { try? db.execute("ROLLBACK") }
             // The in-memory state may hold changes that were not written: start again from
             // what the store holds.
-            try? load()
+            reloadOrExit()
             for outcome in outcomes { outcome.onFailure?() }
+            for job in notRun { job.fail() }
             return
         }
         for outcome in outcomes {
             for action in outcome.onCommit { action() }
+        }
+    }
+
+    /// Reloads the state from the store; if even that fails the state is unknowable, and the
+    /// process ends (a restart recovers from the store, which holds every acknowledged event).
+    private func reloadOrExit() {
+        do {
+            try load()
+        } catch {
+            fputs("rally: the engine cannot reload its state from the store (\(error)); exiting\n", stderr)
+            exit(70)
         }
     }
 
@@ -176,21 +234,25 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
 
     // MARK: Loading
 
+    /// Loads rooms, members and blocks; the current state is replaced only if all loaded.
     private func load() throws(StoreError) {
-        rooms = [:]
-        userRooms = [:]
-        blocks = []
+        var loadedRooms: [String: RoomEntry] = [:]
+        var loadedUserRooms: [String: Set<String>] = [:]
+        var loadedBlocks: Set<String> = []
         for record in try db.rooms() {
             guard let kind = RoomKind(rawValue: record.kind) else { throw .corrupt("room \(record.id) kind \(record.kind)") }
-            rooms[record.id] = RoomEntry(id: record.id, kind: kind, name: record.name, epoch: record.epoch,
-                                         last: record.lastID, seq: record.seq, lastAt: record.createdAt)
+            loadedRooms[record.id] = RoomEntry(id: record.id, kind: kind, name: record.name, epoch: record.epoch,
+                                               last: record.lastID, seq: record.seq, lastAt: record.createdAt)
         }
         for member in try db.members() {
-            guard let role = Role(rawValue: member.role), let room = rooms[member.room] else { continue }
+            guard let role = Role(rawValue: member.role), let room = loadedRooms[member.room] else { continue }
             room.members[member.user] = role
-            userRooms[member.user, default: []].insert(member.room)
+            loadedUserRooms[member.user, default: []].insert(member.room)
         }
-        for pair in try db.blocks() { blocks.insert(Self.blockKey(pair.user, pair.blocked)) }
+        for pair in try db.blocks() { loadedBlocks.insert(Self.blockKey(pair.user, pair.blocked)) }
+        rooms = loadedRooms
+        userRooms = loadedUserRooms
+        blocks = loadedBlocks
     }
 
     static func blockKey(_ a: String, _ b: String) -> String { a + "\u{0}" + b }

@@ -12,8 +12,10 @@ final class RoomEntry {
     var seq: Int64
     var lastAt: Int64
     var members: [String: Role] = [:]
-    /// The newest events, oldest first: (seq, frame). At most `recentLimit` of them.
-    var recent: [(seq: Int64, frame: [UInt8])] = []
+    /// The newest events, oldest first. At most `recentEventsPerRoom` of them, and all rooms'
+    /// windows together within `recentBytesTotal` (the least recently active are dropped).
+    var recent: [(seq: Int64, id: String, frame: [UInt8])] = []
+    var recentBytes = 0
     /// Recent client message ids: "author\u{0}cmid" → the append they produced.
     var cmids: [String: AppendResult] = [:]
     var cmidOrder: [String] = []
@@ -34,9 +36,25 @@ final class RoomEntry {
                   role: role, epoch: epoch, last: last, seq: seq)
     }
 
-    func remember(_ frame: [UInt8], seq: Int64, limit: Int) {
-        recent.append((seq, frame))
-        if recent.count > limit { recent.removeFirst(recent.count - limit) }
+    /// Adds an event to the window; returns the change in the window's bytes.
+    func remember(_ frame: [UInt8], id: String, seq: Int64, limit: Int) -> Int {
+        recent.append((seq, id, frame))
+        var delta = frame.count
+        if recent.count > limit {
+            let dropped = recent.count - limit
+            for old in recent.prefix(dropped) { delta -= old.frame.count }
+            recent.removeFirst(dropped)
+        }
+        recentBytes += delta
+        return delta
+    }
+
+    /// Drops the whole window; returns the bytes released.
+    func forgetRecent() -> Int {
+        let released = recentBytes
+        recent = []
+        recentBytes = 0
+        return released
     }
 
     func rememberCmid(author: String, cmid: String, result: AppendResult, limit: Int) {
@@ -65,7 +83,13 @@ public struct EmbeddedConfiguration: Sendable {
     /// Recent events kept in memory per room (recovery from memory), and recent client
     /// message ids per room (older ones are found in SQLite).
     public var recentEventsPerRoom = 1_000
-    public var recentCmidsPerRoom = 10_000
+    public var recentCmidsPerRoom = 1_000
+    /// All rooms' recent windows together; beyond, the least recently active rooms' windows
+    /// are dropped (their recovery then reads SQLite). Default 64 MiB.
+    public var recentBytesTotal = 64 << 20
+    /// Recovery replays at most this much for one `connect`, all rooms together; rooms
+    /// beyond get `recovered: false`. Default 512 KiB (half the outbound limit).
+    public var recoveryMaxBytesPerSession = 512 << 10
     /// Requests the engine may hold; beyond, callers get 3001 overloaded.
     public var queueCapacity = 50_000
     /// Rooms a user may be in.

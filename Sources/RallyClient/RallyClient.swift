@@ -40,7 +40,7 @@ public final class RallyClient {
     public private(set) var unrecovered: Set<String> = []
 
     private var transport: ClientTransport?
-    private var pending: [String: (command: Command, retry: Bool, completion: (Result<ReplyPayload, ProtocolError>) -> Void)] = [:]
+    private var pending: [String: (order: Int, command: Command, retry: Bool, completion: (Result<ReplyPayload, ProtocolError>) -> Void)] = [:]
     private var nextID = 1
     private var open = false
     private var stopped = false
@@ -73,7 +73,7 @@ public final class RallyClient {
         case .send, .dm: retry = true
         default: break
         }
-        pending[id] = (command, retry, completion)
+        pending[id] = (nextID, command, retry, completion)
         if open { transmit(id, command) }
     }
 
@@ -114,14 +114,20 @@ public final class RallyClient {
     private func signIn() {
         let id = "connect-\(nextID)"
         nextID += 1
-        let positions = Array(self.positions.values).sorted { $0.room < $1.room }
+        // A room whose log was empty has no event to name: it gets no position.
+        let positions = Array(self.positions.values).filter { !$0.id.isEmpty }.sorted { $0.room < $1.room }
         let connect = ConnectCommand(token: options.token(), positions: positions.isEmpty ? nil : positions, client: "RallyClient/1")
-        pending[id] = (.connect(connect), false, { [weak self] result in self?.signedIn(result) })
+        pending[id] = (0, .connect(connect), false, { [weak self] result in self?.signedIn(result) })
         transmit(id, .connect(connect))
     }
 
     private func signedIn(_ result: Result<ReplyPayload, ProtocolError>) {
-        guard case .success(let payload) = result, let connected = try? payload.connected() else { return }
+        guard case .success(let payload) = result, let connected = try? payload.connected() else {
+            // A refused connect that the server did not close on (overloaded, ...): close and
+            // try again later, rather than wait for ever.
+            transport?.close(code: 4000, reason: "connect failed")
+            return
+        }
         open = true
         backoff = 200_000_000
         user = connected.user
@@ -135,7 +141,9 @@ public final class RallyClient {
         }
         for room in positions.keys where !connected.rooms.contains(where: { $0.room == room }) { positions[room] = nil }
         onStatus(.connected(connected))
-        for (id, entry) in pending.sorted(by: { $0.key < $1.key }) where !id.hasPrefix("connect-") { transmit(id, entry.command) }
+        for (id, entry) in pending.sorted(by: { $0.value.order < $1.value.order }) where !id.hasPrefix("connect-") {
+            transmit(id, entry.command)
+        }
     }
 
     private func receive(_ payload: [UInt8]) {
@@ -174,7 +182,8 @@ public final class RallyClient {
         let again = options.reconnect && !stopped && transient
         onStatus(.closed(code: code, reason: reason, willReconnect: again))
         guard again else { return }
-        let delay = backoff
+        // Full jitter: reconnect storms spread out instead of arriving together.
+        let delay = UInt64.random(in: backoff / 2...backoff)
         backoff = min(backoff * 2, 5_000_000_000)
         loop.schedule(after: delay) { [weak self] in
             guard let self, !self.stopped else { return }

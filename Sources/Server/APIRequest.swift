@@ -13,6 +13,8 @@ struct APIRequest {
 
     let head: HTTPRequestHead
     let body: [UInt8]
+    /// The server's limits (text length, history page).
+    var limits = Limits.default
     /// Path segments after `/api/`, percent-decoded.
     let parts: [String]
     private(set) var methodMismatch = false
@@ -40,13 +42,19 @@ struct APIRequest {
                 guard let kindText = json["kind"]?.stringValue, let kind = RoomKind(rawValue: kindText), kind != .direct else {
                     return .invalid("kind must be group or announcement")
                 }
-                return .broker(.createRoom(id: id, kind: kind, name: json["name"]?.stringValue), status: 201)
+                let name = json["name"]?.stringValue
+                if let name, name.unicodeScalars.count > 200 { return .invalid("name is at most 200 characters") }
+                return .broker(.createRoom(id: id, kind: kind, name: name), status: 201)
             }
         case (2, "rooms"):
             let room = parts[1]
             switch method {
             case "PATCH":
-                return withBody { json in .broker(.updateRoom(id: room, name: json["name"]?.stringValue), status: 200) }
+                return withBody { json in
+                    let name = json["name"]?.stringValue
+                    if let name, name.unicodeScalars.count > 200 { return .invalid("name is at most 200 characters") }
+                    return .broker(.updateRoom(id: room, name: name), status: 200)
+                }
             case "DELETE":
                 return .broker(.deleteRoom(id: room), status: 200)
             default:
@@ -89,7 +97,7 @@ struct APIRequest {
                 guard let cmid = json["cmid"]?.stringValue, Identifier.isOpaqueID(cmid) else {
                     return .invalid("cmid (1-64 printable characters) is required: it makes the post idempotent")
                 }
-                if let problem = Limits.default.text.violation(in: text, field: "text") { return .invalid(problem.message) }
+                if let problem = limits.text.violation(in: text, field: "text") { return .invalid(problem.message) }
                 let author = json["author"]?.stringValue
                 if let author, !Identifier.isUserID(author) { return .invalid("author is not a user id") }
                 return .broker(.post(room: room, author: author, text: text, cmid: cmid), status: 201)

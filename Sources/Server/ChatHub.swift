@@ -1,4 +1,5 @@
 import Broker
+import Synchronization
 import Reactor
 import WireProtocol
 
@@ -29,6 +30,22 @@ final class ChatHub: BrokerDelegate, LoopPort {
 
     func submit(_ task: @escaping () -> Void) -> Bool {
         (try? loop.execute(task)) != nil
+    }
+
+    private let lost = Atomic<Bool>(false)
+
+    func markLost() {
+        lost.store(true, ordering: .releasing)
+    }
+
+    /// Called before each delivery from the broker and by the loop's sweep: after a refused
+    /// task, every session of this loop must reconnect and recover (4003).
+    func brokerWillDeliver() {
+        handleLostEvents()
+    }
+
+    func handleLostEvents() {
+        if lost.exchange(false, ordering: .acquiringAndReleasing) { brokerLostEvents() }
     }
 
     // MARK: Sessions

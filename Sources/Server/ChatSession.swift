@@ -8,8 +8,13 @@ import WireProtocol
 /// The chat protocol on one WebSocket connection: sign-in, the user's rooms, commands to the
 /// broker and their replies. Lives on the connection's loop.
 final class ChatSession {
-    unowned let connection: Connection
+    /// Strong: a session can still be in a caller's local list (a fan-out in progress) when
+    /// its connection closes; `detached` then makes every later call a no-op. The cycle is
+    /// broken when the connection closes (`Connection.chat = nil`).
+    let connection: Connection
     unowned let hub: ChatHub
+    /// The connection closed: nothing more is sent.
+    var detached = false
     private(set) var user: String?
     /// The user's rooms as this session knows them (kind and role, for early checks).
     var rooms: [String: (kind: RoomKind, role: Role)] = [:]
@@ -20,8 +25,8 @@ final class ChatSession {
     private let sessionID: String
     /// Frames waiting behind a paced recovery replay (live events queue here meanwhile, to
     /// keep the order), and their total size.
-    private var backlog: [[UInt8]] = []
-    private var backlogBytes = 0
+    private var backlog: [(frame: [UInt8], live: Bool)] = []
+    private var liveBacklogBytes = 0
     private var pumping = false
 
     init(connection: Connection, hub: ChatHub) {
@@ -145,7 +150,10 @@ final class ChatSession {
 
     private func verify(_ token: String) -> Result<Claims, ProtocolError> {
         do {
-            return .success(try hub.configuration.verifier.verify(token, now: Self.unixNow()))
+            let claims = try hub.configuration.verifier.verify(token, now: Self.unixNow())
+            // "system" authors the platform's posts: no person may sign in as it.
+            guard claims.subject != "system" else { return .failure(ProtocolError(.authFailed, "reserved user id")) }
+            return .success(claims)
         } catch {
             let code: ErrorCode = error == .expired ? .tokenExpired : .authFailed
             return .failure(ProtocolError(code, error.message))
@@ -222,8 +230,9 @@ final class ChatSession {
 
     /// An event for this session: sent at once, or queued behind a replay still in progress.
     func deliver(_ chunk: ByteChunk) {
+        guard !detached else { return }
         guard backlog.isEmpty else {
-            enqueue(Array(chunk.bytes))
+            enqueue(Array(chunk.bytes), live: true)
             return
         }
         connection.sendShared(chunk)
@@ -233,34 +242,37 @@ final class ChatSession {
     /// the outbound queue at once and could push a slow reader over its limit. Frames go out
     /// while less than `pacingWindow` bytes are queued; the rest waits for the queue to drain.
     private func replay(_ frames: [[UInt8]]) {
-        for frame in frames { enqueue(WebSocketFrames.text(frame)) }
+        for frame in frames { enqueue(WebSocketFrames.text(frame), live: false) }
         pump()
     }
 
     static let pacingWindow = 128 << 10
 
-    private func enqueue(_ frame: [UInt8]) {
-        backlog.append(frame)
-        backlogBytes += frame.count
-        // Live events keep arriving while a slow client drains its replay: past twice the
-        // outbound limit it is a slow consumer like any other.
-        if backlogBytes > 2 * hub.loop.configuration.maxOutboundBytesPerChannel {
+    /// Queues a frame behind the replay. The replay itself is bounded by the engine (the
+    /// recovery caps); live frames that pile up behind it count like an outbound queue: past
+    /// the outbound limit the client is a slow consumer.
+    private func enqueue(_ frame: [UInt8], live: Bool) {
+        backlog.append((frame, live))
+        guard live else { return }
+        liveBacklogBytes += frame.count
+        if liveBacklogBytes > hub.loop.configuration.maxOutboundBytesPerChannel {
             backlog = []
-            backlogBytes = 0
+            liveBacklogBytes = 0
             connection.closeWebSocket(code: RallyCloseCode.slowConsumer, reason: "slow consumer, reconnect")
         }
     }
 
     private func pump() {
         pumping = false
+        guard !detached else { return }
         var sent = 0
-        while sent < backlog.count && connection.queuedBytes < Self.pacingWindow {
-            connection.sendRawFrame(backlog[sent])
-            backlogBytes -= backlog[sent].count
+        while sent < backlog.count && connection.queuedBytes < Self.pacingWindow && !detached {
+            connection.sendRawFrame(backlog[sent].frame)
+            if backlog[sent].live { liveBacklogBytes -= backlog[sent].frame.count }
             sent += 1
         }
-        backlog.removeFirst(sent)
-        if !backlog.isEmpty && connection.channel.isOpen && !pumping {
+        backlog.removeFirst(min(sent, backlog.count))
+        if !backlog.isEmpty && !detached && connection.channel.isOpen && !pumping {
             pumping = true
             hub.loop.schedule(after: 2_000_000) { [weak self] in self?.pump() }
         }
@@ -269,16 +281,25 @@ final class ChatSession {
     // MARK: Membership
 
     func joined(_ state: RoomState) {
-        guard user != nil else { return }
+        guard user != nil, !detached else { return }
         rooms[state.room] = (state.kind, state.role)
         hub.subscribe(self, to: state.room)
-        connection.sendText(WireEncoder.push(.roomJoined(state)))
+        push(WireEncoder.push(.roomJoined(state)))
     }
 
     func left(_ room: String) {
-        guard rooms.removeValue(forKey: room) != nil else { return }
+        guard !detached, rooms.removeValue(forKey: room) != nil else { return }
         hub.unsubscribe(self, from: room)
-        connection.sendText(WireEncoder.push(.roomLeft(room: room)))
+        push(WireEncoder.push(.roomLeft(room: room)))
+    }
+
+    /// A push for this session alone, in order with the events (behind a replay in progress).
+    private func push(_ payload: [UInt8]) {
+        if backlog.isEmpty {
+            connection.sendText(payload)
+        } else {
+            enqueue(WebSocketFrames.text(payload), live: true)
+        }
     }
 
     static func unixNow() -> Int64 {

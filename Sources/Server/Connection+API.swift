@@ -15,6 +15,7 @@ extension Connection {
         }
         let parts = head.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst(2).map { APIRequest.percentDecoded(String($0)) }
         var request = APIRequest(head: head, body: body, parts: Array(parts))
+        request.limits = chat.limits
         guard let operation = request.operation() else {
             if request.methodMismatch {
                 var headers = HTTPHeaders()

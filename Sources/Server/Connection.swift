@@ -109,7 +109,10 @@ final class Connection: ChannelHandler {
     }
 
     func channelClosed(_ channel: Channel) {
-        if let chat { context.hub?.remove(chat) }
+        if let chat {
+            chat.detached = true
+            context.hub?.remove(chat)
+        }
         for topic in pubsubTopics ?? [] { context.pubsub.remove(self, from: topic) }
         pubsubTopics = nil
         chat = nil

@@ -40,6 +40,7 @@ final class LoopContext {
 
     /// Once a second: ping quiet WebSockets, close dead ones, drop stalled handshakes.
     func sweep() {
+        hub?.handleLostEvents()
         let now = loop.now
         loop.forEachChannel { channel in
             guard let connection = channel.handler as? Connection else { return }

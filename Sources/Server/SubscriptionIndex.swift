@@ -2,24 +2,40 @@
 /// benchmark pub/sub endpoint indexes connections by topic with it, so both measure the same
 /// fan-out path.
 ///
-/// Removal is linear in the topic's subscribers; a subscriber is in a topic at most once.
+/// Each topic keeps a dense array (what a fan-out walks) and each subscriber's position in it,
+/// so adding and removing are O(1) (removal swaps the last subscriber into the hole: the order
+/// of delivery within one topic is not meaningful). A subscriber is in a topic at most once.
 final class SubscriptionIndex<Subscriber: AnyObject> {
-    private var topics: [String: [Subscriber]] = [:]
+    private struct Topic {
+        var members: [Subscriber] = []
+        var positions: [ObjectIdentifier: Int] = [:]
+    }
+
+    private var topics: [String: Topic] = [:]
 
     var topicCount: Int { topics.count }
 
     func add(_ subscriber: Subscriber, to topic: String) {
-        if topics[topic]?.contains(where: { $0 === subscriber }) == true { return }
-        topics[topic, default: []].append(subscriber)
+        let key = ObjectIdentifier(subscriber)
+        if topics[topic]?.positions[key] != nil { return }
+        topics[topic, default: Topic()].positions[key] = topics[topic]?.members.count ?? 0
+        topics[topic]!.members.append(subscriber)
     }
 
     func remove(_ subscriber: Subscriber, from topic: String) {
-        guard var list = topics[topic] else { return }
-        list.removeAll { $0 === subscriber }
-        topics[topic] = list.isEmpty ? nil : list
+        let key = ObjectIdentifier(subscriber)
+        guard var entry = topics.removeValue(forKey: topic), let index = entry.positions.removeValue(forKey: key) else { return }
+        let last = entry.members.count - 1
+        if index != last {
+            let moved = entry.members[last]
+            entry.members[index] = moved
+            entry.positions[ObjectIdentifier(moved)] = index
+        }
+        entry.members.removeLast()
+        if !entry.members.isEmpty { topics[topic] = entry }
     }
 
     func subscribers(of topic: String) -> [Subscriber] {
-        topics[topic] ?? []
+        topics[topic]?.members ?? []
     }
 }

@@ -98,6 +98,10 @@ public final class SQLiteDatabase {
         return .sqlite(operation, code, message)
     }
 
+    /// False once SQLite has left the transaction on its own (it rolls back the whole
+    /// transaction on some errors: disk full, I/O error, out of memory).
+    public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
     /// Rows changed by the last statement.
     public var changes: Int { Int(sqlite3_changes(handle)) }
 }

@@ -108,10 +108,11 @@ extension SQLiteDatabase {
                              editedAt: s.isNull(6) ? nil : s.int(6), deleted: s.int(7) != 0)
     }
 
-    /// Message events in `room` after `seq`.
-    public func messageCount(room: String, afterSeq seq: Int64) throws(StoreError) -> Int64 {
-        let s = try statement("SELECT count(*) FROM events WHERE room_id = ? AND seq > ? AND kind = 'message'")
-        try s.bind(.text(room), .int(seq))
+    /// Message events in `room` after `seq`, counted up to `cap` (a user who never reads
+    /// must not cost a scan of the whole log).
+    public func messageCount(room: String, afterSeq seq: Int64, cap: Int64 = 1_000) throws(StoreError) -> Int64 {
+        let s = try statement("SELECT count(*) FROM (SELECT 1 FROM events WHERE room_id = ? AND seq > ? AND kind = 'message' LIMIT ?)")
+        try s.bind(.text(room), .int(seq), .int(cap))
         defer { s.reset() }
         return try s.step() ? s.int(0) : 0
     }

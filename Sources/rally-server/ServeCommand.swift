@@ -128,6 +128,9 @@ struct ServeCommand: ParsableCommand {
         guard (1...100_000).contains(textMax), (1...1_000_000).contains(roomsMax) else {
             throw ValidationError("--text-max must be 1-100000 and --rooms-max 1-1000000")
         }
+        for key in apiKeys where !key.hasPrefix("env:") && key.utf8.count < 16 {
+            throw ValidationError("an --api-key must be at least 16 characters")
+        }
         guard (0...3_600).contains(jwtLeeway) else { throw ValidationError("--jwt-leeway must be between 0 and 3600") }
         guard (0...(64 << 20)).contains(maxBody) else { throw ValidationError("--max-body must be between 0 and 67108864") }
         guard connectTimeout.isFinite, connectTimeout > 0, connectTimeout <= 300 else {
@@ -192,6 +195,7 @@ struct ServeCommand: ParsableCommand {
         chat.tokenLeewaySeconds = jwtLeeway
         chat.devSecret = devSecret
         chat.apiKeys = try apiKeys.map(Self.resolveSecret)
+        if chat.apiKeys.contains(where: { $0.utf8.count < 16 }) { throw ValidationError("an API key must be at least 16 characters") }
         chat.limits = Limits(textMax: textMax, commandRate: commandRate, commandBurst: commandBurst,
                              historyMax: Limits.default.historyMax, roomsMax: roomsMax)
         chat.connectTimeout = UInt64(connectTimeout * 1e9)

@@ -31,6 +31,10 @@ final class RecordingLoop: LoopPort, BrokerDelegate, @unchecked Sendable {
     }
 
     func brokerLostEvents() { log.withLock { $0.append("lost") } }
+
+    func markLost() { log.withLock { $0.append("lost") } }
+
+    func brokerWillDeliver() {}
 }
 
 /// Calls `body` with a completion and waits for it (tests only).

@@ -190,17 +190,18 @@ func send(_ room: String, _ text: String, cmid: String = UUID().uuidString) -> C
         _ = bob.events(in: "g1", count: 1)
         try world.clientLoop.execute { bob.client?.stop() }
         usleep(100_000)
-        // 700 events of ~1 KiB: close to the recovery cap, far over the pacing window.
+        // 400 events of ~1 KiB: within the per-connect replay budget (512 KiB), far over the
+        // pacing window (128 KiB).
         let text = String(repeating: "x", count: 1_000)
-        for n in 0..<700 { world.admin(.post(room: "g1", author: nil, text: "\(n) \(text)", cmid: "p\(n)")) }
+        for n in 0..<400 { world.admin(.post(room: "g1", author: nil, text: "\(n) \(text)", cmid: "p\(n)")) }
         let before = bob.events.withLock { $0.count }
         try world.clientLoop.execute { bob.client?.start() }
         let ana = world.client("ana")
         _ = world.command(ana, send("g1", "live"))
-        let all = bob.events(in: "g1", count: before + 701, timeout: 15)
+        let all = bob.events(in: "g1", count: before + 401, timeout: 15)
         let after = Array(all.dropFirst(before))
-        #expect(after.count == 701)
-        #expect(after.map(\.seq) == Array((after.first?.seq ?? 0)...(after.first?.seq ?? 0) + 700))
+        #expect(after.count == 401)
+        #expect(after.map(\.seq) == Array((after.first?.seq ?? 0)...(after.first?.seq ?? 0) + 400))
         if case .message(_, let last, _, _)? = after.last?.body { #expect(last == "live") } else { Issue.record("no live event last") }
     }
 }

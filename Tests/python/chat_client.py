@@ -314,7 +314,7 @@ def mint(key, user, alg="HS256", exp_in=3600, kid=None, headers=None, **claims):
 
 # ---------------------------------------------------------------- HTTP API
 
-def api(port, method, path, body=None, key="k", timeout=10):
+def api(port, method, path, body=None, key="test-api-key-0123456789", timeout=10):
     """One API call; returns (status, parsed JSON or None)."""
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
@@ -369,7 +369,7 @@ def full_history(port, room, page=100):
 class ApiSession:
     """A keep-alive HTTP connection to the API (many quick calls)."""
 
-    def __init__(self, port, key="k", timeout=10):
+    def __init__(self, port, key="test-api-key-0123456789", timeout=10):
         import http.client
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         self.key = key

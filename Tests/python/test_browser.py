@@ -32,7 +32,7 @@ import pytest
 
 from websockets.asyncio.client import connect as ws_connect
 
-KEY = "browser-test-key"
+KEY = "browser-test-key-0123456789"
 TEST_TIMEOUT = 50.0       # the whole scenario
 STEP_TIMEOUT = 10.0       # one wait in the page
 START_TIMEOUT = 20.0      # Chromium up and listening

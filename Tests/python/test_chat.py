@@ -34,7 +34,7 @@ def chat(start_server, tmp_path):
     def start(*extra, data_dir=None):
         count[0] += 1
         d = data_dir or tmp_path / f"data{count[0]}"
-        return start_server("--dev", "--data-dir", d, "--api-key", "k", "--loops", "2",
+        return start_server("--dev", "--data-dir", d, "--api-key", "test-api-key-0123456789", "--loops", "2",
                             "--jwt-key", f"hs256:kid={TEST_KID}:secret=env:RALLY_E2E_SECRET",
                             *extra, env={"RALLY_E2E_SECRET": TEST_SECRET})
     return start

@@ -28,7 +28,7 @@ def check_log(events):
 
 
 def test_kill9_during_1000_sends(start_server, tmp_path):
-    args = ("--data-dir", tmp_path / "data", "--api-key", "k", "--loops", "2",
+    args = ("--data-dir", tmp_path / "data", "--api-key", "test-api-key-0123456789", "--loops", "2",
             "--jwt-key", "hs256:kid=c1:secret=env:RALLY_CRASH_SECRET",
             "--command-rate", "10000", "--command-burst", "10000")
     env = {"RALLY_CRASH_SECRET": SECRET}

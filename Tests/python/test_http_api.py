@@ -37,7 +37,7 @@ from websockets.exceptions import ConnectionClosed
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "protocol" / "http-api.yaml"
 KEY = "test-key-0123456789"
-KEY2 = "second-key"
+KEY2 = "second-key-0123456789"
 TIMEOUT = 5.0
 MIB = 1 << 20
 

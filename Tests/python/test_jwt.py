@@ -60,7 +60,7 @@ def keys(tmp_path_factory):
 def server(start_module_server, keys, tmp_path_factory):
     d = keys["dir"]
     return start_module_server(
-        "--data-dir", tmp_path_factory.mktemp("jwt-data"), "--api-key", "k", "--loops", "2",
+        "--data-dir", tmp_path_factory.mktemp("jwt-data"), "--api-key", "test-api-key-0123456789", "--loops", "2",
         "--jwt-key", "hs256:kid=h1:secret=env:RALLY_JWT_SUITE_SECRET",
         "--jwt-key", f"rs256:kid=r1:file={d / 'rsa.pem'}",
         "--jwt-key", f"es256:kid=e1:file={d / 'ec.pem'}",

@@ -12,8 +12,9 @@ final class RoomEntry {
     var seq: Int64
     var lastAt: Int64
     var members: [String: Role] = [:]
-    /// The newest events, oldest first. At most `recentEventsPerRoom` of them, and all rooms'
-    /// windows together within `recentBytesTotal` (the least recently active are dropped).
+    /// The newest events, oldest first: `recentEventsPerRoom` of them (up to a quarter more
+    /// between trims), and all rooms' windows together within `recentBytesTotal` (the least
+    /// recently active are dropped).
     var recent: [(seq: Int64, id: String, frame: [UInt8])] = []
     var recentBytes = 0
     /// Recent client message ids: "author\u{0}cmid" → the append they produced.
@@ -40,7 +41,9 @@ final class RoomEntry {
     func remember(_ frame: [UInt8], id: String, seq: Int64, limit: Int) -> Int {
         recent.append((seq, id, frame))
         var delta = frame.count
-        if recent.count > limit {
+        // Trimmed a quarter at a time: removing from the front shifts the whole array, so
+        // doing it on every append would cost a window's worth of moves per message.
+        if recent.count > limit + limit / 4 {
             let dropped = recent.count - limit
             for old in recent.prefix(dropped) { delta -= old.frame.count }
             recent.removeFirst(dropped)
@@ -61,7 +64,7 @@ final class RoomEntry {
         let key = author + "\u{0}" + cmid
         cmids[key] = result
         cmidOrder.append(key)
-        if cmidOrder.count > limit {
+        if cmidOrder.count > limit + limit / 4 {
             for old in cmidOrder.prefix(cmidOrder.count - limit) { cmids[old] = nil }
             cmidOrder.removeFirst(cmidOrder.count - limit)
         }

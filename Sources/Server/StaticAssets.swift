@@ -28,6 +28,9 @@ enum StaticAssets {
   form { display: flex; gap: 6px; padding: 10px; border-top: 1px solid #ddd; }
   input[type=text] { flex: 1; padding: 7px; }
   #signin { margin: auto; text-align: center; }
+  [hidden] { display: none !important; }
+  aside form { padding: 10px 0; }
+  aside input { min-width: 0; }
 </style>
 </head>
 <body>

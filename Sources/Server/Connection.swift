@@ -25,6 +25,8 @@ final class Connection: ChannelHandler {
     let tls: TLSSession?
     var pendingPlaintext: [UInt8] = []
     var pingOutstanding = false
+    /// Since when an incomplete message has held buffers (0: none).
+    var partialSince: UInt64 = 0
     /// The chat protocol, on `/ws` connections.
     var chat: ChatSession?
     /// Topics of a `/pubsub` connection (benchmarks), nil on other connections.
@@ -132,6 +134,15 @@ final class Connection: ChannelHandler {
             return
         }
         guard webSocket?.state == .open, channel.isOpen else { return }
+        if webSocket?.holdsHeapStorage == true {
+            if partialSince == 0 {
+                partialSince = now
+            } else if now &- partialSince > configuration.messageTimeout {
+                return closeWebSocket(code: 1008, reason: "message incomplete for too long")
+            }
+        } else {
+            partialSince = 0
+        }
         chat?.sweep(now: now)
         let quiet = now &- channel.lastReadAt
         if configuration.idleTimeout > 0 && quiet > configuration.idleTimeout {

@@ -28,6 +28,9 @@ public struct ServerConfiguration {
     public var pingInterval: UInt64 = 30_000_000_000
     /// Closes a connection (4002) after this long without input, pongs included. Default 75 s.
     public var idleTimeout: UInt64 = 75_000_000_000
+    /// A WebSocket message (its frames) must arrive whole within this time once begun (else
+    /// close 1008): a peer trickling a large message cannot pin its buffer forever. Default 60 s.
+    public var messageTimeout: UInt64 = 60_000_000_000
     /// An HTTP connection must finish its request head within this time. Default 10 s.
     public var handshakeTimeout: UInt64 = 10_000_000_000
     /// permessage-deflate: on by default, with no context takeover in both directions.

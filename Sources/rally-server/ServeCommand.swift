@@ -49,6 +49,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("idle-timeout"), help: "Seconds of silence before a connection is closed with 4002 (0: never).")
     var idleTimeout: Double = 75
 
+    @Option(name: .customLong("message-timeout"), help: "Seconds a begun WebSocket message may take to arrive whole (close 1008 beyond).")
+    var messageTimeout: Double = 60
+
     @Flag(name: .customLong("no-deflate"), help: "Refuse permessage-deflate.")
     var noDeflate = false
 
@@ -115,6 +118,9 @@ struct ServeCommand: ParsableCommand {
         if loopOutboundBudget < maxOutboundBytes || loopOutboundBudget > 1 << 40 {
             throw ValidationError("--loop-outbound-budget must be at least --max-outbound-bytes")
         }
+        guard messageTimeout.isFinite, messageTimeout >= 1, messageTimeout <= 3_600 else {
+            throw ValidationError("--message-timeout must be between 1 and 3600 seconds")
+        }
         for (name, value) in [("--ping-interval", pingInterval), ("--idle-timeout", idleTimeout)] {
             guard value.isFinite, value >= 0, value <= 86_400 else {
                 throw ValidationError("\(name) must be between 0 and 86400 seconds")
@@ -157,6 +163,7 @@ struct ServeCommand: ParsableCommand {
         configuration.loop.outboundBudget = loopOutboundBudget
         configuration.pingInterval = UInt64(pingInterval * 1e9)
         configuration.idleTimeout = UInt64(idleTimeout * 1e9)
+        configuration.messageTimeout = UInt64(messageTimeout * 1e9)
         configuration.deflate.enabled = !noDeflate
         if deflateContextTakeover {
             configuration.deflate.serverNoContextTakeover = false

@@ -156,3 +156,16 @@ final class RunningServer {
         #expect(MonotonicClock.now() - started < 4_500_000_000)
     }
 }
+
+@Suite(.serialized) struct MessageTimeoutTests {
+    @Test func aMessageTrickledForTooLongIsRefusedWith1008() throws {
+        let running = try RunningServer { $0.messageTimeout = 1_000_000_000 }
+        let client = try TestClient(port: running.port)
+        _ = client.upgrade()
+        // The first fragment of a message, and then nothing: the buffer would be held forever.
+        client.send(FrameEncoder.encode(opcode: .text, payload: Array("part".utf8), fin: false, maskingKey: (1, 2, 3, 4)))
+        var timeout = timeval(tv_sec: 6, tv_usec: 0)
+        setsockopt(client.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        #expect(client.readFrame()?.closeCode == 1008)
+    }
+}

@@ -36,6 +36,7 @@ public final class Channel {
     /// When non-zero, the loop closes the channel at this monotonic time whatever its state.
     var deadline: UInt64 = 0
     var inflight: Int32 = 0
+    var readHeld = false
     var registeredInterest: Interest = .readable
     var state: State = .open
     var isDirty = false
@@ -134,7 +135,21 @@ public final class Channel {
         if inflight == Int32(loop.configuration.maxInflightPerChannel) - 1 { loop.updateInterest(self) }
     }
 
-    public var isReadPaused: Bool { inflight >= Int32(loop.configuration.maxInflightPerChannel) }
+    /// Stops reading this socket until `resumeReading` (e.g. while a request is answered
+    /// asynchronously: pipelined input would otherwise pile up unread in a parser's buffer).
+    public func pauseReading() {
+        guard !readHeld else { return }
+        readHeld = true
+        loop.updateInterest(self)
+    }
+
+    public func resumeReading() {
+        guard readHeld else { return }
+        readHeld = false
+        loop.updateInterest(self)
+    }
+
+    public var isReadPaused: Bool { readHeld || inflight >= Int32(loop.configuration.maxInflightPerChannel) }
 
     // MARK: Closing
 

@@ -40,7 +40,7 @@ final class Connection: ChannelHandler {
         self.context = context
         self.channel = channel
         self.tls = tls
-        self.http = HTTPExchange(limits: context.configuration.httpLimits, startedAt: context.loop.now)
+        self.http = HTTPExchange(limits: context.configuration.httpLimits, startedAt: context.loop.now, channel: channel)
         channel.wantsWillFlush = tls != nil
     }
 
@@ -173,16 +173,20 @@ final class HTTPExchange {
     var parser: HTTPRequestParser
     /// An API request whose body is being read.
     var pending: HTTPRequestHead?
-    /// A request is being answered asynchronously: later pipelined requests wait, so
-    /// responses leave in request order.
-    var awaiting = false
+    /// A request is being answered asynchronously: later pipelined requests wait (and the
+    /// socket is not read meanwhile), so responses leave in request order.
+    var awaiting = false {
+        didSet { awaiting ? channel.pauseReading() : channel.resumeReading() }
+    }
+    unowned let channel: Channel
     var body: [UInt8] = []
     /// When the current request started (the connection's acceptance, then each request
     /// head): a request head must be complete in time, and an idle kept-alive connection ends.
     var startedAt: UInt64
 
-    init(limits: HTTPParserLimits, startedAt: UInt64) {
+    init(limits: HTTPParserLimits, startedAt: UInt64, channel: Channel) {
         parser = HTTPRequestParser(limits: limits)
         self.startedAt = startedAt
+        self.channel = channel
     }
 }

@@ -175,6 +175,16 @@ import Testing
         #expect(poller.interests[120] == .readable)
     }
 
+    @Test func pausedReadingStopsInterestUntilResumed() throws {
+        let loop = try makeLoop()
+        let channel = try loop.adopt(fd: 124, handler: RecordingHandler())
+        channel.pauseReading()
+        #expect(poller.interests[124] == [])
+        #expect(channel.isReadPaused)
+        channel.resumeReading()
+        #expect(poller.interests[124] == .readable)
+    }
+
     @Test func closeAfterFlushShutsDownThenClosesOnPeerEOF() throws {
         let loop = try makeLoop()
         let handler = RecordingHandler()

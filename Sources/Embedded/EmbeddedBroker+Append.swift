@@ -47,8 +47,10 @@ extension EmbeddedBroker {
     }
 
     /// A message from `author` (a member, or nil... the platform when posting as "system").
+    /// `directChecked`: the caller (a `dm`) has just applied the direct-message rules.
     func postMessage(_ room: RoomEntry, author: String, text: String, cmid: String, replyTo: String?,
-                     asPlatform: Bool = false, outcome: inout Outcome) -> Result<AppendResult, ProtocolError> {
+                     asPlatform: Bool = false, directChecked: Bool = false,
+                     outcome: inout Outcome) -> Result<AppendResult, ProtocolError> {
         // Idempotence first: a resend of a stored message gets its answer even if the author
         // has since lost the right to post (it was acknowledged-worthy when it was written).
         if let known = room.knownCmid(author: author, cmid: cmid) { return .success(known) }
@@ -62,7 +64,7 @@ extension EmbeddedBroker {
             }
             // The direct-message rules hold for every message, not only the first: a member who
             // left the shared group, a block, or the platform's setting stops the conversation.
-            if room.kind == .direct, let peer = DirectRoom.peer(of: author, in: room.id),
+            if room.kind == .direct, !directChecked, let peer = DirectRoom.peer(of: author, in: room.id),
                let refusal = dmPolicy.check(sender: author, senderRooms: memberships(of: author), recipient: peer,
                                             recipientRooms: memberships(of: peer), blocked: isBlocked(author, peer)) {
                 return .failure(ProtocolError(refusal, directRefusalMessage(refusal)))
@@ -101,7 +103,8 @@ extension EmbeddedBroker {
             case .failure(let error): return .failure(error)
             }
         }
-        return postMessage(room, author: from, text: text, cmid: cmid, replyTo: replyTo, outcome: &outcome).map {
+        return postMessage(room, author: from, text: text, cmid: cmid, replyTo: replyTo, directChecked: true,
+                           outcome: &outcome).map {
             var result = $0
             result.room = roomID
             return result

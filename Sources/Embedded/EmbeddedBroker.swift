@@ -32,6 +32,9 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
     private let jobs = Mutex<(queue: [Job], stopping: Bool)>(([], false))
     /// Deliveries of the batch being committed, per loop: sent as one task per loop.
     private var outbox: [[() -> Void]] = []
+    /// Batches committed (group commit: fewer than the requests they carried).
+    private let commits = Atomic<Int>(0)
+    public var commitCount: Int { commits.load(ordering: .relaxed) }
     private var collecting = false
     private let wakeup = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -188,6 +191,7 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
         do {
             guard db.isInTransaction else { throw StoreError.sqlite("batch", 0, "transaction lost") }
             try db.execute("COMMIT")
+            commits.add(1, ordering: .relaxed)
         } catch {
             if db.isInTransaction { try? db.execute("ROLLBACK") }
             // The in-memory state may hold changes that were not written: start again from

@@ -258,6 +258,42 @@ extension Result {
         #expect(tail == ["event g1 3", "left bob g1"])
         #expect(f.send("g1", "bob", "x").error?.code == .notMember)
     }
+
+    @Test func concurrentSendsAreGroupCommitted() throws {
+        let f = try Fixture()
+        f.group("g1", [("ana", .member)])
+        let before = f.broker.commitCount
+        let count = 400
+        let failures = Atomic<Int>(0)
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.concurrentPerform(iterations: 4) { part in
+            for n in stride(from: part, to: count, by: 4) {
+                f.broker.append(.message(room: "g1", author: "ana", text: "m\(n)", cmid: "c\(n)", replyTo: nil), loop: f.index) { result in
+                    if case .failure = result { failures.add(1, ordering: .relaxed) }
+                    done.signal()
+                }
+            }
+        }
+        for _ in 0..<count { done.wait() }
+        #expect(failures.load(ordering: .relaxed) == 0)
+        // Requests queued together were committed together.
+        #expect(f.broker.commitCount - before < count)
+    }
+
+    @Test func aFullQueueAnswersOverloadedInsteadOfGrowing() throws {
+        let f = try Fixture { $0.queueCapacity = 1 }
+        f.group("g1", [("ana", .member)])
+        let overloaded = Atomic<Int>(0)
+        let done = DispatchSemaphore(value: 0)
+        for n in 0..<300 {
+            f.broker.append(.message(room: "g1", author: "ana", text: "m", cmid: "q\(n)", replyTo: nil), loop: f.index) { result in
+                if case .failure(let error) = result, error.code == .overloaded { overloaded.add(1, ordering: .relaxed) }
+                done.signal()
+            }
+        }
+        for _ in 0..<300 { done.wait() }
+        #expect(overloaded.load(ordering: .relaxed) > 0)
+    }
 }
 
 extension EventBody {

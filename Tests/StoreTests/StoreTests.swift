@@ -9,16 +9,16 @@ func temporaryStorePath() -> String {
     return dir.appendingPathComponent("rally.sqlite").path
 }
 
-/// Submits and waits for the result (tests only: a server never blocks on the writer).
-func write(_ writer: StoreWriter, _ writes: [StoreWrite]) throws -> Result<Void, StoreError> {
-    let done = DispatchSemaphore(value: 0)
-    let result = Mutex<Result<Void, StoreError>?>(nil)
-    try writer.submit(writes) { outcome in
-        result.withLock { $0 = outcome }
-        done.signal()
+/// Applies `writes` in one transaction, as the engine applies one request.
+func write(_ db: SQLiteDatabase, _ writes: [StoreWrite]) -> Result<Void, StoreError> {
+    do {
+        try db.transaction { () throws(StoreError) in
+            for write in writes { try db.apply(write) }
+        }
+        return .success(())
+    } catch {
+        return .failure(error)
     }
-    done.wait()
-    return result.withLock { $0! }
 }
 
 func message(_ room: String, _ id: String, seq: Int64, text: String, cmid: String, author: String = "ana") -> StoreWrite {
@@ -37,10 +37,9 @@ func event(_ room: String, _ id: String, seq: Int64, kind: String, target: Strin
     @Test func roomsMembersAndEventsSurviveAReopen() throws {
         let path = temporaryStorePath()
         do {
-            let writer = try StoreWriter(path: path)
-            defer { writer.stop() }
-            #expect(try write(writer, [.createRoom(room), .putMember(MemberRecord(room: room.id, user: "ana", role: "member"), at: 1)]).isSuccess)
-            #expect(try write(writer, [message(room.id, "1-0", seq: 1, text: "hello", cmid: "c1")]).isSuccess)
+            let db = try SQLiteDatabase.openStore(path: path)
+            #expect(write(db, [.createRoom(room), .putMember(MemberRecord(room: room.id, user: "ana", role: "member"), at: 1)]).isSuccess)
+            #expect(write(db, [message(room.id, "1-0", seq: 1, text: "hello", cmid: "c1")]).isSuccess)
         }
         let db = try SQLiteDatabase.openStore(path: path)
         let rooms = try db.rooms()
@@ -53,94 +52,36 @@ func event(_ room: String, _ id: String, seq: Int64, kind: String, target: Strin
         #expect(events.first?.body == Array("{\"text\":\"hello\"}".utf8))
     }
 
-    @Test func aDuplicateClientMessageIdFailsAloneInItsBatch() throws {
-        let writer = try StoreWriter(path: temporaryStorePath())
-        defer { writer.stop() }
-        _ = try write(writer, [.createRoom(room)])
-        _ = try write(writer, [message(room.id, "1-0", seq: 1, text: "a", cmid: "same")])
-        let results = Mutex<[Int: Result<Void, StoreError>]>([:])
-        let done = DispatchSemaphore(value: 0)
-        let requests = [message(room.id, "2-0", seq: 2, text: "b", cmid: "same"),   // duplicate cmid
-                        message(room.id, "3-0", seq: 3, text: "c", cmid: "other")]
-        for (i, request) in requests.enumerated() {
-            try writer.submit([request]) { outcome in
-                results.withLock { $0[i] = outcome }
-                done.signal()
-            }
-        }
-        done.wait(); done.wait()
-        let outcome = results.withLock { $0 }
-        if case .failure(.conflict) = outcome[0] {} else { Issue.record("duplicate accepted: \(String(describing: outcome[0]))") }
-        #expect(outcome[1]?.isSuccess == true)
-        let db = try SQLiteDatabase.openStore(path: writer.path)
+    @Test func aDuplicateClientMessageIdIsAConflictAndWritesNothing() throws {
+        let db = try SQLiteDatabase.openStore(path: temporaryStorePath())
+        _ = write(db, [.createRoom(room)])
+        _ = write(db, [message(room.id, "1-0", seq: 1, text: "a", cmid: "same")])
+        let duplicate = write(db, [message(room.id, "2-0", seq: 2, text: "b", cmid: "same")])
+        if case .failure(.conflict) = duplicate {} else { Issue.record("duplicate accepted: \(duplicate)") }
+        #expect(write(db, [message(room.id, "3-0", seq: 3, text: "c", cmid: "other")]).isSuccess)
         #expect(try db.message(room: room.id, author: "ana", cmid: "same")?.id == "1-0")
+        #expect(try db.seq(room: room.id, eventID: "2-0") == nil)  // the event row went with it
         #expect(try db.message(room: room.id, author: "ana", cmid: "other")?.id == "3-0")
     }
 
     @Test func editsAndDeletesApplyForwardOnly() throws {
-        let writer = try StoreWriter(path: temporaryStorePath())
-        defer { writer.stop() }
-        _ = try write(writer, [.createRoom(room), message(room.id, "1-0", seq: 1, text: "first", cmid: "c1")])
-        _ = try write(writer, [.append(event(room.id, "3-0", seq: 3, kind: "edit", target: "1-0"), .edit(target: "1-0", text: "newer"))])
+        let db = try SQLiteDatabase.openStore(path: temporaryStorePath())
+        _ = write(db, [.createRoom(room), message(room.id, "1-0", seq: 1, text: "first", cmid: "c1")])
+        _ = write(db, [.append(event(room.id, "3-0", seq: 3, kind: "edit", target: "1-0"), .edit(target: "1-0", text: "newer"))])
         // A replayed, older edit (seq 2) arrives late: it must not roll the text back.
-        _ = try write(writer, [.append(event(room.id, "2-0", seq: 2, kind: "edit", target: "1-0"), .edit(target: "1-0", text: "older"))])
-        let db = try SQLiteDatabase.openStore(path: writer.path)
+        _ = write(db, [.append(event(room.id, "2-0", seq: 2, kind: "edit", target: "1-0"), .edit(target: "1-0", text: "older"))])
         #expect(try db.messages(room: room.id, seqIn: 1...1)["1-0"]?.text == "newer")
         #expect(try db.rooms().first?.seq == 3)  // the tip did not move back either
-        _ = try write(writer, [.append(event(room.id, "4-0", seq: 4, kind: "delete", target: "1-0"), .delete(target: "1-0"))])
+        _ = write(db, [.append(event(room.id, "4-0", seq: 4, kind: "delete", target: "1-0"), .delete(target: "1-0"))])
         let deleted = try db.messages(room: room.id, seqIn: 1...1)["1-0"]
         #expect(deleted?.deleted == true)
         #expect(deleted?.text == nil)
     }
 
-    @Test func manyConcurrentRequestsAreGroupCommitted() throws {
-        let writer = try StoreWriter(path: temporaryStorePath())
-        defer { writer.stop() }
-        _ = try write(writer, [.createRoom(room)])
-        let before = writer.commitCount
-        let count = 500
-        let done = DispatchSemaphore(value: 0)
-        let failures = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: 4) { part in
-            for i in stride(from: part, to: count, by: 4) {
-                do {
-                    try writer.submit([.setReadPosition(user: "u\(i)", room: room.id, eventID: "x", seq: Int64(i))]) { outcome in
-                        if case .failure = outcome { failures.add(1, ordering: .relaxed) }
-                        done.signal()
-                    }
-                } catch {
-                    failures.add(1, ordering: .relaxed)
-                    done.signal()
-                }
-            }
-        }
-        for _ in 0..<count { done.wait() }
-        #expect(failures.load(ordering: .relaxed) == 0)
-        // Fewer transactions than requests: requests that queued together committed together.
-        #expect(writer.commitCount - before < count)
-    }
-
-    @Test func aFullQueueRefusesInsteadOfGrowing() throws {
-        let writer = try StoreWriter(path: temporaryStorePath(), capacity: 1, maxBatch: 1)
-        defer { writer.stop() }
-        var refused = 0
-        for i in 0..<200 {
-            do {
-                try writer.submit([.block(user: "a\(i)", blocked: "b")]) { _ in }
-            } catch {
-                #expect(error == .queueFull)
-                refused += 1
-            }
-        }
-        #expect(refused > 0)
-    }
-
     @Test func readPositionsOnlyMoveForward() throws {
-        let writer = try StoreWriter(path: temporaryStorePath())
-        defer { writer.stop() }
-        _ = try write(writer, [.createRoom(room), .setReadPosition(user: "ana", room: room.id, eventID: "5-0", seq: 5)])
-        _ = try write(writer, [.setReadPosition(user: "ana", room: room.id, eventID: "3-0", seq: 3)])
-        let db = try SQLiteDatabase.openStore(path: writer.path)
+        let db = try SQLiteDatabase.openStore(path: temporaryStorePath())
+        _ = write(db, [.createRoom(room), .setReadPosition(user: "ana", room: room.id, eventID: "5-0", seq: 5)])
+        _ = write(db, [.setReadPosition(user: "ana", room: room.id, eventID: "3-0", seq: 3)])
         #expect(try db.readSeq(user: "ana", room: room.id) == 5)
     }
 

@@ -124,8 +124,7 @@ func send(_ room: String, _ text: String, cmid: String = UUID().uuidString) -> C
     @Test func membersOfAGroupSeeEveryMessageInOneOrder() throws {
         let world = try ChatWorld()
         defer { world.stop() }
-        world.admin(.createRoom(id: "g1", kind: .group, name: "G"))
-        world.admin(.putMembers(room: "g1", members: [(user: "ana", role: .member), (user: "bob", role: .member), (user: "cy", role: .member)]))
+        world.room("g1", [("ana", .member), ("bob", .member), ("cy", .member)])
         let clients = ["ana", "bob", "cy"].map { world.client($0) }
         for (i, client) in clients.enumerated() {
             for n in 0..<5 { _ = world.command(client, send("g1", "\(i)-\(n)")) }
@@ -140,8 +139,7 @@ func send(_ room: String, _ text: String, cmid: String = UUID().uuidString) -> C
     @Test func aDroppedClientRecoversExactlyWhatItMissed() throws {
         let world = try ChatWorld()
         defer { world.stop() }
-        world.admin(.createRoom(id: "g1", kind: .group, name: "G"))
-        world.admin(.putMembers(room: "g1", members: [(user: "ana", role: .member), (user: "bob", role: .member)]))
+        world.room("g1", [("ana", .member), ("bob", .member)])
         let ana = world.client("ana")
         let bob = world.client("bob")
         _ = world.command(ana, send("g1", "before"))
@@ -165,8 +163,7 @@ func send(_ room: String, _ text: String, cmid: String = UUID().uuidString) -> C
     @Test func aResendWithTheSameCmidIsDeliveredOnce() throws {
         let world = try ChatWorld()
         defer { world.stop() }
-        world.admin(.createRoom(id: "g1", kind: .group, name: "G"))
-        world.admin(.putMembers(room: "g1", members: [(user: "ana", role: .member), (user: "bob", role: .member)]))
+        world.room("g1", [("ana", .member), ("bob", .member)])
         let ana = world.client("ana")
         let bob = world.client("bob")
         let first = try world.command(ana, send("g1", "once", cmid: "same")).get().appended()
@@ -183,8 +180,7 @@ func send(_ room: String, _ text: String, cmid: String = UUID().uuidString) -> C
     @Test func aLargeReplayArrivesWholeAndInOrderWithLiveEventsAfterIt() throws {
         let world = try ChatWorld()
         defer { world.stop() }
-        world.admin(.createRoom(id: "g1", kind: .group, name: "G"))
-        world.admin(.putMembers(room: "g1", members: [(user: "ana", role: .member), (user: "bob", role: .member)]))
+        world.room("g1", [("ana", .member), ("bob", .member)])
         let bob = world.client("bob")
         _ = world.command(bob, send("g1", "hello"))
         _ = bob.events(in: "g1", count: 1)

@@ -85,7 +85,7 @@ public final class RallyClient {
         onStatus(.connecting)
         let fd: Int32
         do {
-            fd = try Sockets.connect(to: SocketAddress(host: options.host, port: options.port))
+            fd = try Sockets.startConnect(to: SocketAddress(host: options.host, port: options.port))
         } catch {
             return closed(code: nil, reason: "\(error)")
         }

@@ -110,4 +110,18 @@ public enum Sockets {
         _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
         return fd
     }
+
+    /// Starts a connect without waiting (for event loops: a blocking connect would stall every
+    /// other connection of the loop). The socket may still be connecting when this returns:
+    /// adopt it as a channel; writes queue until it is connected (`EAGAIN` until then, then
+    /// `EPOLLOUT`), and a refused connection shows as a hang-up or a read error.
+    public static func startConnect(to address: SocketAddress) throws(ReactorError) -> Int32 {
+        let fd = socket(address.isIPv6 ? AF_INET6 : AF_INET,
+                        Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .syscall("socket", errno) }
+        _ = cepoll_set_nodelay(fd)
+        let result = address.withSockaddr { Glibc.connect(fd, $0, $1) }
+        guard result == 0 || errno == EINPROGRESS else { let e = errno; Syscall.close(fd); throw .syscall("connect \(address)", e) }
+        return fd
+    }
 }

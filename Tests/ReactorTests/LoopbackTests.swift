@@ -119,3 +119,38 @@ func blockingClient(port: Int) throws -> Int32 {
         #expect(recv(fd, &byte, 1, 0) == 0)
     }
 }
+
+/// Writes a greeting as soon as it is made the channel's handler; records what comes back.
+final class GreetingClient: ChannelHandler {
+    var received: [UInt8] = []
+    var closed = false
+    func channelRead(_ channel: Channel, _ bytes: UnsafeRawBufferPointer) { received.append(contentsOf: bytes) }
+    func channelOutboundOverflow(_ channel: Channel) {}
+    func channelClosed(_ channel: Channel) { closed = true }
+}
+
+@Suite(.serialized) struct NonBlockingConnectTests {
+    @Test func writesQueuedWhileConnectingLeaveOnceConnected() throws {
+        let loop = try EventLoop()
+        let listener = try loop.listen(on: SocketAddress(parsing: "127.0.0.1:0")) { $0.handler = EchoHandler() }
+        let client = GreetingClient()
+        let fd = try Sockets.startConnect(to: SocketAddress(host: "127.0.0.1", port: listener.port))
+        let channel = try loop.adopt(fd: fd, handler: client)
+        channel.write(Array("hello while connecting".utf8))
+        for _ in 0..<200 where client.received.count < 22 { loop.runOnce(timeoutMilliseconds: 10) }
+        #expect(String(decoding: client.received, as: UTF8.self) == "hello while connecting")
+    }
+
+    @Test func aRefusedConnectClosesTheChannel() throws {
+        let loop = try EventLoop()
+        // A port nobody listens on: bind one, note it, close it.
+        let (probe, port) = try Sockets.listen(on: SocketAddress(parsing: "127.0.0.1:0"))
+        close(probe)
+        let client = GreetingClient()
+        let fd = try Sockets.startConnect(to: SocketAddress(host: "127.0.0.1", port: port))
+        let channel = try loop.adopt(fd: fd, handler: client)
+        channel.write(Array("x".utf8))
+        for _ in 0..<200 where !client.closed { loop.runOnce(timeoutMilliseconds: 10) }
+        #expect(client.closed)
+    }
+}

@@ -126,11 +126,16 @@ final class RunningServer {
         let running = try RunningServer {
             $0.loop.maxOutboundBytesPerChannel = 64 << 10
             $0.loops = 1
+            // Time for this client to finish sending (slow in a debug build on a busy
+            // machine) before it reads: the test is about what arrives, not how fast.
+            $0.loop.lingerNanoseconds = 60_000_000_000
         }
         let client = try TestClient(port: running.port)
         _ = client.upgrade()
         var small: Int32 = 4096
         setsockopt(client.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        var sendTimeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(client.fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
         let message = [UInt8](repeating: 0x61, count: 16 << 10)
         // Never read while sending: the echoes pile up in the server's queue.
         for _ in 0..<600 { client.sendFrame(.binary, message) }

@@ -157,12 +157,29 @@ extension EmbeddedBroker {
         let id = "\(at)-\(seq)"
         let event = Event(room: room.id, epoch: room.epoch, id: id, prev: room.last, seq: seq, at: at, body: body)
         let frame = WireEncoder.push(.event(event))
-        let stored = StoredEvent(room: room.id, id: id, seq: seq, at: at, kind: body.kind, actor: actor, target: target, body: frame)
+        // The log keeps no text (CurrentState.swift): the text lives in `messages`.
+        var skeleton = event
+        skeleton.body = body.withoutText
+        let storedBody = skeleton.body == body ? frame : WireEncoder.push(.event(skeleton))
+        let stored = StoredEvent(room: room.id, id: id, seq: seq, at: at, kind: body.kind, actor: actor, target: target,
+                                 body: storedBody)
         if case .failure(let error) = stage([.append(stored, change)]) { return .failure(error) }
         room.seq = seq
         room.last = id
         room.lastAt = at
-        recentBytesTotal += room.remember(frame, id: id, seq: seq, limit: configuration.recentEventsPerRoom)
+        // An edit or delete changes what earlier frames of the window may show.
+        switch change {
+        case .edit(let target, let text):
+            recentBytesTotal += room.restate(target, CurrentText(text: text, edited: true))
+            checkpointPending = true
+        case .delete(let target):
+            recentBytesTotal += room.restate(target, .deleted)
+            checkpointPending = true
+        case .create, nil:
+            break
+        }
+        recentBytesTotal += room.remember(frame, id: id, seq: seq, subject: body.textSubject(eventID: id),
+                                          limit: configuration.recentEventsPerRoom)
         if recentBytesTotal > configuration.recentBytesTotal { trimRecentWindows() }
         let published = PublishedEvent(room: room.id, id: id, seq: seq, frame: frame)
         outcome.onCommit.append { [self] in broadcast { $0.brokerPublished(published) } }

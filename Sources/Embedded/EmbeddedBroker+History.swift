@@ -17,7 +17,7 @@ extension EmbeddedBroker {
         }
     }
 
-    /// A page of consecutive events, oldest first; message events show their current state.
+    /// A page of consecutive events, oldest first, each in its current state (CurrentState.swift).
     func page(_ room: RoomEntry, anchor: HistoryCommand.Anchor, limit: Int) -> Result<HistoryPage, ProtocolError> {
         let limit = Int64(max(1, limit))
         var low: Int64
@@ -46,41 +46,10 @@ extension EmbeddedBroker {
         guard low <= high else { return .success(HistoryPage(room: room.id, epoch: room.epoch, events: [], more: false)) }
         do {
             let stored = try db.events(room: room.id, seqIn: low...high, limit: Int(limit))
-            let messages = try db.messages(room: room.id, seqIn: low...high)
-            var events: [Event] = []
-            events.reserveCapacity(stored.count)
-            for record in stored {
-                guard case .success(.push(.event(var event))) = WireDecoder.decodeServerFrame(record.body) else {
-                    return .failure(ProtocolError(.unavailable, "a stored event could not be read"))
-                }
-                try applyCurrentState(&event, messages: messages, room: room.id)
-                events.append(event)
-            }
-            return .success(HistoryPage(room: room.id, epoch: room.epoch, events: events, more: more))
+            return .success(HistoryPage(room: room.id, epoch: room.epoch, events: try currentEvents(stored, room: room.id),
+                                        more: more))
         } catch {
             return .failure(ProtocolError(.unavailable, "the store failed; retry", retryAfterMs: 1_000))
-        }
-    }
-
-    private func applyCurrentState(_ event: inout Event, messages: [String: MessageRecord], room: String) throws {
-        switch event.body {
-        case .message(let author, _, let cmid, let replyTo):
-            guard let state = messages[event.id] else { return }
-            if state.deleted {
-                event.deleted = true
-                event.body = .message(author: author, text: "", cmid: cmid, replyTo: replyTo)
-            } else if let text = state.text {
-                event.edited = state.editedAt != nil
-                event.body = .message(author: author, text: text, cmid: cmid, replyTo: replyTo)
-            }
-        case .edit(let author, let target, _):
-            let state = try messages[target] ?? db.message(room: room, id: target)
-            if state?.deleted == true {
-                event.deleted = true
-                event.body = .edit(author: author, target: target, text: "")
-            }
-        default:
-            break
         }
     }
 }

@@ -66,8 +66,9 @@ extension EmbeddedBroker {
         if let first = room.recent.first, first.seq <= fromSeq + 1 {
             frames = room.recent.filter { $0.seq > fromSeq }.map(\.frame)
         } else {
-            guard let events = try? db.events(room: room.id, seqIn: (fromSeq + 1)...room.seq, limit: Int(missing)) else { return nil }
-            frames = events.map(\.body)
+            guard let stored = try? db.events(room: room.id, seqIn: (fromSeq + 1)...room.seq, limit: Int(missing)),
+                  let events = try? currentEvents(stored, room: room.id) else { return nil }
+            frames = events.map { WireEncoder.push(.event($0)) }
         }
         guard frames.count == Int(missing) else { return nil }
         var bytes = 0

@@ -49,6 +49,10 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
     var sessions: [String: Int] = [:]
     /// Bytes held by all rooms' recent windows.
     var recentBytesTotal = 0
+    /// An edit or delete overwrote text since the last WAL truncation: the WAL still holds
+    /// page images with the old text until the next `checkpoint()`.
+    var checkpointPending = false
+    private var lastCheckpoint: UInt64 = 0
 
     public init(configuration: EmbeddedConfiguration) throws(StoreError) {
         self.configuration = configuration
@@ -151,20 +155,38 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
 
     private func run() {
         while true {
-            wakeup.wait()
+            if checkpointPending {
+                // Retried each second while readers keep the WAL from being truncated.
+                _ = wakeup.wait(timeout: .now() + .seconds(1))
+            } else {
+                wakeup.wait()
+            }
             let (batch, stopping) = jobs.withLock { state -> ([Job], Bool) in
                 let taken = Array(state.queue.prefix(1_000))
                 state.queue.removeFirst(taken.count)
                 return (taken, state.stopping)
             }
             if !batch.isEmpty { runBatch(batch) }
-            if jobs.withLock({ !$0.queue.isEmpty }) {
+            let more = jobs.withLock { !$0.queue.isEmpty }
+            scrubWAL(idle: !more)
+            if more {
                 wakeup.signal()
             } else if stopping {
                 finished.signal()
                 return
             }
         }
+    }
+
+    /// Deleted means gone from the files too: after an edit or delete, the WAL is truncated
+    /// when the engine is idle, or at least once a second under load, so that the old text's
+    /// page images do not outlive the change by more than about a second.
+    private func scrubWAL(idle: Bool) {
+        guard checkpointPending else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard idle || now &- lastCheckpoint >= 1_000_000_000 else { return }
+        lastCheckpoint = now
+        if (try? db.checkpoint()) == true { checkpointPending = false }
     }
 
     private func runBatch(_ batch: [Job]) {

@@ -15,7 +15,8 @@ final class RoomEntry {
     /// The newest events, oldest first: `recentEventsPerRoom` of them (up to a quarter more
     /// between trims), and all rooms' windows together within `recentBytesTotal` (the least
     /// recently active are dropped).
-    var recent: [(seq: Int64, id: String, frame: [UInt8])] = []
+    /// `subject` is the message whose text a frame shows (see `restate`).
+    var recent: [(seq: Int64, id: String, subject: String?, frame: [UInt8])] = []
     var recentBytes = 0
     /// Recent client message ids: "author\u{0}cmid" → the append they produced.
     var cmids: [String: AppendResult] = [:]
@@ -38,8 +39,8 @@ final class RoomEntry {
     }
 
     /// Adds an event to the window; returns the change in the window's bytes.
-    func remember(_ frame: [UInt8], id: String, seq: Int64, limit: Int) -> Int {
-        recent.append((seq, id, frame))
+    func remember(_ frame: [UInt8], id: String, seq: Int64, subject: String?, limit: Int) -> Int {
+        recent.append((seq, id, subject, frame))
         var delta = frame.count
         // Trimmed a quarter at a time: removing from the front shifts the whole array, so
         // doing it on every append would cost a window's worth of moves per message.

@@ -84,7 +84,8 @@ function apply(ev) {
   if (ev.kind === 'message') {
     room.set(ev.id, { id: ev.id, author: ev.author, text: ev.text, at: ev.at, edited: ev.edited, deleted: ev.deleted });
   } else if (ev.kind === 'edit' && room.has(ev.target)) {
-    Object.assign(room.get(ev.target), { text: ev.text, edited: true });
+    // A replayed edit of a since-deleted message comes without text, flagged deleted.
+    Object.assign(room.get(ev.target), ev.deleted ? { text: null, deleted: true } : { text: ev.text, edited: true });
   } else if (ev.kind === 'delete' && room.has(ev.target)) {
     Object.assign(room.get(ev.target), { text: null, deleted: true });
   } else if (ev.kind.startsWith('member.')) {

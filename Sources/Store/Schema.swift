@@ -3,13 +3,17 @@
 ///
 /// - `events` is every room's log: one row per event, keyed `(room_id, id)` (ids are unique
 ///   only within a room), with the dense per-room `seq` used for ordering and paging, and the
-///   event's JSON exactly as it was pushed (`body`), so replay sends the same bytes.
-/// - `messages` is the current state of each message (latest text, edited, deleted), kept so
-///   history shows a message as it is now. `version` is the `seq` of the last event applied:
-///   events apply only forward, so a replayed batch never rolls an edit back.
+///   event's JSON (`body`) **without its text**: a `message` or `edit` event is stored with
+///   `"text":""`. The log is immutable; text is not part of it (schema 2).
+/// - `messages` is the current state of each message (latest text, edited, deleted): the only
+///   place a message's text lives. Replays and history join it, and an edit or delete
+///   overwrites it in the transaction that records the event, so a superseded or deleted text
+///   survives nowhere (with `secure_delete`, freed bytes are zeroed; see `SQLiteDatabase`).
+///   `version` is the `seq` of the last event applied: events apply only forward, so a
+///   replayed batch never rolls an edit back.
 /// - `(room_id, author, cmid)` is unique: the client message id makes `send` idempotent.
 enum Schema {
-    static let version: Int64 = 1
+    static let version: Int64 = 2
 
     static let v1 = """
     CREATE TABLE IF NOT EXISTS rooms (
@@ -70,8 +74,19 @@ enum Schema {
     ) WITHOUT ROWID;
     """
 
-    /// Creates or upgrades the schema; refuses a database from a newer version.
-    static func migrate(_ db: SQLiteDatabase) throws(StoreError) {
+    /// Schema 1 stored each event's push exactly as sent, text included: strip it (the text's
+    /// current state is in `messages`). Run with `secure_delete` on, so the old bytes are
+    /// zeroed; the caller vacuums afterwards to rewrite whatever an older server left in free
+    /// pages.
+    static let v2 = """
+    UPDATE events SET body = CAST(json_set(CAST(body AS TEXT), '$.text', '') AS BLOB)
+    WHERE kind IN ('message', 'edit') AND json_extract(CAST(body AS TEXT), '$.text') <> '';
+    """
+
+    /// Creates or upgrades the schema; refuses a database from a newer version. Returns true
+    /// when an upgrade rewrote stored rows (the caller then vacuums the file).
+    @discardableResult
+    static func migrate(_ db: SQLiteDatabase) throws(StoreError) -> Bool {
         let statement = try db.statement("PRAGMA user_version")
         let current = try statement.step() ? statement.int(0) : 0
         statement.reset()
@@ -81,8 +96,17 @@ enum Schema {
         if current < 1 {
             try db.transaction { () throws(StoreError) in
                 try db.execute(v1)
-                try db.execute("PRAGMA user_version = 1")
+                try db.execute("PRAGMA user_version = 2")
             }
+            return false
         }
+        if current < 2 {
+            try db.transaction { () throws(StoreError) in
+                try db.execute(v2)
+                try db.execute("PRAGMA user_version = 2")
+            }
+            return true
+        }
+        return false
     }
 }

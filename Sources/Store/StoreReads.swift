@@ -1,9 +1,28 @@
 extension SQLiteDatabase {
-    /// Opens the store at `path`, creating or upgrading its schema.
+    /// Opens the store at `path`, creating or upgrading its schema. Freed bytes are zeroed
+    /// (`secure_delete`): an edited or deleted text must not linger in a free page.
     public static func openStore(path: String) throws(StoreError) -> SQLiteDatabase {
         let db = try SQLiteDatabase(path: path)
-        try Schema.migrate(db)
+        try db.execute("PRAGMA secure_delete = ON")
+        if try Schema.migrate(db) {
+            // An upgrade stripped texts from the log: rewrite the whole file, so that nothing a
+            // server without secure_delete left in free pages survives, then empty the WAL.
+            try db.execute("VACUUM")
+            try db.checkpoint()
+        }
         return db
+    }
+
+    /// Copies the WAL into the database file and truncates the WAL to zero bytes, so that
+    /// page images holding overwritten text leave both files. Returns false when readers kept
+    /// it from completing (try again later).
+    @discardableResult
+    public func checkpoint() throws(StoreError) -> Bool {
+        let s = try statement("PRAGMA wal_checkpoint(TRUNCATE)")
+        defer { s.reset() }
+        // One row: busy (1 when it could not complete), WAL frames, frames checkpointed.
+        guard try s.step() else { return false }
+        return s.int(0) == 0
     }
 
     public func rooms() throws(StoreError) -> [RoomRecord] {

@@ -18,9 +18,9 @@ public struct Event: Equatable, Sendable {
     public var at: Int64
     /// What happened.
     public var body: EventBody
-    /// History only, `message` events: the text is the latest edit's.
+    /// History and replays, `message` events: the text is the latest edit's.
     public var edited: Bool
-    /// History only, `message` and `edit` events: the message was deleted; its text is not
+    /// History and replays, `message` and `edit` events: the message was deleted; its text is not
     /// sent, and decoders give `""`.
     public var deleted: Bool
 

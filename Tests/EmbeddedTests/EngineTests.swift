@@ -55,22 +55,34 @@ func storePath() -> String {
     return dir.appendingPathComponent("rally.sqlite").path
 }
 
+/// Removes the directory `storePath()` made for `path`.
+func removeStore(_ path: String) {
+    try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+}
+
 final class Fixture {
     let path: String
     let broker: EmbeddedBroker
     let loop = RecordingLoop()
     let index: Int
+    /// The fixture made its store and removes it when it ends; a test that passes a path
+    /// (to reopen it) removes it itself.
+    private let ownsStore: Bool
 
-    init(path: String = storePath(), _ adjust: (inout EmbeddedConfiguration) -> Void = { _ in }) throws {
-        self.path = path
-        var configuration = EmbeddedConfiguration(path: path)
+    init(path: String? = nil, _ adjust: (inout EmbeddedConfiguration) -> Void = { _ in }) throws {
+        self.path = path ?? storePath()
+        ownsStore = path == nil
+        var configuration = EmbeddedConfiguration(path: self.path)
         adjust(&configuration)
         broker = try EmbeddedBroker(configuration: configuration)
         index = broker.attach(loop, delegate: loop)
         broker.start()
     }
 
-    deinit { broker.stop() }
+    deinit {
+        broker.stop()
+        if ownsStore { removeStore(path) }
+    }
 
     @discardableResult
     func admin(_ op: AdminOperation) -> Result<AdminResult, ProtocolError> {
@@ -235,6 +247,7 @@ extension Result {
 
     @Test func aRestartKeepsRoomsMembersAndHistory() throws {
         let path = storePath()
+        defer { removeStore(path) }
         var ids: [String] = []
         do {
             let f = try Fixture(path: path)

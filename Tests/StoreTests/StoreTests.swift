@@ -96,3 +96,39 @@ func event(_ room: String, _ id: String, seq: Int64, kind: String, target: Strin
 extension Result where Success == Void {
     var isSuccess: Bool { if case .success = self { return true } else { return false } }
 }
+
+/// Schema 1 stored every event's push with its text; opening such a file with schema 2 strips
+/// the texts from the log and rewrites the file, so nothing deleted before the upgrade remains.
+@Suite struct SchemaUpgradeTests {
+    @Test func anUpgradeStripsTextFromTheLogAndFromTheFile() throws {
+        let path = temporaryStorePath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        do {
+            // A schema-1 file as an older server left it: texts in the log, a deleted message's
+            // text only in the log and in free space (no secure_delete then).
+            let old = try SQLiteDatabase(path: path)
+            try old.execute(Schema.v1)
+            try old.execute("PRAGMA user_version = 1")
+            try old.execute("INSERT INTO rooms (id, kind, epoch, seq, created_at) VALUES ('g', 'group', 'e', 2, 0)")
+            try old.execute("""
+                INSERT INTO events (room_id, id, seq, at, kind, actor, body) VALUES
+                ('g', '1-1', 1, 1, 'message', 'ana', CAST('{"push":"event","kind":"message","author":"ana","text":"old-canary-41","cmid":"c1"}' AS BLOB)),
+                ('g', '2-2', 2, 2, 'edit', 'ana', CAST('{"push":"event","kind":"edit","author":"ana","target":"1-1","text":"kept-text-41"}' AS BLOB))
+                """)
+            try old.execute("""
+                INSERT INTO messages (room_id, id, seq, author, cmid, text, at, edited_at, version)
+                VALUES ('g', '1-1', 1, 'ana', 'c1', 'kept-text-41', 1, 2, 2)
+                """)
+            try old.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        let db = try SQLiteDatabase.openStore(path: path)
+        let bodies = try db.events(room: "g", seqIn: 1...2, limit: 10).map { String(decoding: $0.body, as: UTF8.self) }
+        #expect(bodies.count == 2)
+        #expect(bodies.allSatisfy { $0.contains("\"text\":\"\"") })
+        let file = [UInt8](FileManager.default.contents(atPath: path) ?? Data())
+        let text = String(decoding: file.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+        #expect(!text.contains("old-canary-41"))
+        #expect(text.contains("kept-text-41"))  // the current text, in `messages`
+        #expect(try db.message(room: "g", id: "1-1")?.text == "kept-text-41")
+    }
+}

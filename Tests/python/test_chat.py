@@ -468,8 +468,19 @@ def test_edit_delete_live_recovered_and_in_history(chat):
             assert state.get("recovered") is True, state
             await c2.wait_events("g", 6)
             await asyncio.sleep(0.2)
-            assert c2.raw_events("g") == b.raw_events("g")[1:], "recovered events differ from the live ones"
             assert c2.anomalies == []
+            # the same events in the same order, each showing its message's current state:
+            # no replaced or deleted text comes back (protocol §8, deleted means gone)
+            live, replayed = b.events("g")[1:], c2.events("g")
+            assert [(e["id"], e["seq"], e["kind"]) for e in replayed] == [(e["id"], e["seq"], e["kind"]) for e in live]
+            raw = "".join(c2.raw_events("g"))
+            for gone in ("first version", "to be deleted", "edited then deleted", "m3 v2"):
+                assert gone not in raw, f"{gone!r} replayed"
+            by_id = {e["id"]: e for e in replayed}
+            assert m1["event"] not in by_id   # c had it before it left
+            for gone in (m2["event"], m3["event"], e3["event"]):
+                assert by_id[gone].get("deleted") is True and "text" not in by_id[gone], by_id[gone]
+            assert by_id[e1["event"]]["text"] == "second version"
             # history: current state of each message
             h = await b.ok("history", room="g", limit=100)
             by_id = {e["id"]: e for e in h["events"]}
@@ -752,6 +763,81 @@ def test_read_positions_and_unread(chat):
         finally:
             await close_all([a, b])
     run(main(), 20)
+
+
+def data_files_containing(data_dir, needles):
+    """The needles found in any file of the server's data directory (database, WAL, ...)."""
+    found = set()
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            blob = path.read_bytes()
+            found |= {n for n in needles if n.encode() in blob}
+    return found
+
+
+def test_deleted_and_edited_text_leaves_replays_history_and_files(chat, tmp_path):
+    """Deleted means gone: after an edit or a delete, the old text is in no recovery replay
+    (from memory or, after a restart, from the store), no history page, and no file of the
+    data directory once the engine has truncated its WAL (within about a second)."""
+    data = tmp_path / "scrubbed"
+    s1 = chat(data_dir=data)
+    make_room(s1.port, "g", "group", [("a", "member"), ("b", "member")])
+    gone = ["canary-edited-away-5d1c", "canary-deleted-5d1c"]
+    state = {}
+
+    async def before():
+        a = await ChatClient.open(s1.port, tok("a"), label="a")
+        b = await ChatClient.open(s1.port, tok("b"), label="b")
+        try:
+            first = await a.send("g", "hello", "h")
+            await b.wait_until(lambda: any(e["id"] == first["event"] for e in b.events("g")))
+            state["positions"] = b.position_list(["g"])
+            m1 = await a.send("g", gone[0], "m1")
+            m2 = await a.send("g", gone[1], "m2")
+            await a.ok("edit", room="g", target=m1["event"], text="the text as it is now")
+            await a.ok("delete", room="g", target=m2["event"])
+            state["ids"] = (m1["event"], m2["event"])
+            # live pushes carry the text of the moment
+            await b.wait_events("g", 5)
+            assert all(g in "".join(b.raw_events("g")) for g in gone)
+            # recovery from the engine's memory
+            c = await ChatClient.open(s1.port, tok("b"), positions=state["positions"], label="c")
+            try:
+                await c.wait_events("g", 4)
+                raw = "".join(c.raw_events("g"))
+                assert not [g for g in gone if g in raw], raw
+            finally:
+                await c.close()
+            h = await b.ok("history", room="g", limit=100)
+            assert not [g for g in gone if g in json.dumps(h)], h
+        finally:
+            await close_all([a, b])
+    run(before(), 30)
+    deadline = time.time() + 5
+    while data_files_containing(data, gone) and time.time() < deadline:
+        time.sleep(0.1)
+    assert data_files_containing(data, gone) == set(), "deleted text still in the data directory"
+    assert data_files_containing(data, ["the text as it is now"]), "the search cannot find text at all"
+    s1.stop()
+    assert data_files_containing(data, gone) == set()
+
+    s2 = chat(data_dir=data)
+
+    async def after():
+        c = await ChatClient.open(s2.port, tok("b"), positions=state["positions"], label="c")
+        try:
+            st = next(x for x in c.connected["rooms"] if x["room"] == "g")
+            assert st.get("recovered") is True, st
+            evs = await c.wait_events("g", 4)
+            raw = "".join(c.raw_events("g"))
+            assert not [g for g in gone if g in raw], raw
+            by_id = {e["id"]: e for e in evs}
+            m1, m2 = state["ids"]
+            assert by_id[m1]["text"] == "the text as it is now" and by_id[m1]["edited"] is True
+            assert by_id[m2]["deleted"] is True and "text" not in by_id[m2]
+        finally:
+            await c.close()
+    run(after(), 30)
 
 
 # ------------------------------------------------------------------ restart

@@ -28,6 +28,11 @@ extension EmbeddedBroker {
             guard Rights.allows(.editOwn, role: role, in: room.kind) else {
                 return .failure(ProtocolError(.forbidden, "your role cannot edit here"))
             }
+            // An edit is a post: it reaches the other person as new text, so every rule of a
+            // direct message holds for it too (a block, a left group, the platform's setting).
+            if let refusal = directRefusal(author: author, in: room) {
+                return .failure(ProtocolError(refusal, directRefusalMessage(refusal)))
+            }
             return appendEvent(room, body: .edit(author: author, target: target, text: text),
                                change: .edit(target: target, text: text), actor: author, target: target, outcome: &outcome)
         case .delete(let roomID, let actor, let target):
@@ -64,9 +69,7 @@ extension EmbeddedBroker {
             }
             // The direct-message rules hold for every message, not only the first: a member who
             // left the shared group, a block, or the platform's setting stops the conversation.
-            if room.kind == .direct, !directChecked, let peer = DirectRoom.peer(of: author, in: room.id),
-               let refusal = dmPolicy.check(sender: author, senderRooms: memberships(of: author), recipient: peer,
-                                            recipientRooms: memberships(of: peer), blocked: isBlocked(author, peer)) {
+            if !directChecked, let refusal = directRefusal(author: author, in: room) {
                 return .failure(ProtocolError(refusal, directRefusalMessage(refusal)))
             }
         }
@@ -109,6 +112,14 @@ extension EmbeddedBroker {
             result.room = roomID
             return result
         }
+    }
+
+    /// In a direct room, why `author` may not write to the other participant now (nil: they may;
+    /// also nil outside direct rooms).
+    func directRefusal(author: String, in room: RoomEntry) -> ErrorCode? {
+        guard room.kind == .direct, let peer = DirectRoom.peer(of: author, in: room.id) else { return nil }
+        return dmPolicy.check(sender: author, senderRooms: memberships(of: author), recipient: peer,
+                              recipientRooms: memberships(of: peer), blocked: isBlocked(author, peer))
     }
 
     func directRefusalMessage(_ code: ErrorCode) -> String {

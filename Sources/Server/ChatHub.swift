@@ -65,6 +65,7 @@ final class ChatHub: BrokerDelegate, LoopPort {
     }
 
     func remove(_ session: ChatSession) {
+        session.endAdmission()
         guard let user = session.user else { return }
         for room in session.rooms.keys { unsubscribe(session, from: room) }
         sessionsByUser[user]?.removeAll { $0 === session }
@@ -109,7 +110,9 @@ final class ChatHub: BrokerDelegate, LoopPort {
     }
 }
 
-/// The hubs of all loops of a server.
+/// The hubs of all loops of a server, and what they share.
 final class HubDirectory {
     var hubs: [ChatHub] = []
+    /// Per-user limits across every loop of this instance.
+    var userLimits = UserLimits(maxSessions: 16, rate: 10, burst: 20)
 }

@@ -19,6 +19,8 @@ final class ChatSession {
     /// The user's rooms as this session knows them (kind and role, for early checks).
     var rooms: [String: (kind: RoomKind, role: Role)] = [:]
     private var connecting = false
+    /// The user this session is counted for in the per-user limits (from `connect` on).
+    private var admitted: String?
     private var expiresAt: Int64 = 0
     private var bucket: TokenBucket
     let openedAt: UInt64
@@ -65,7 +67,9 @@ final class ChatSession {
         if !isConnect && (user == nil || connecting) {
             return reply(envelope.id, .failure(ProtocolError(.notConnected, "send connect first")))
         }
-        if let wait = bucket.take(now: hub.loop.now) {
+        // The rate holds per connection and per user across the user's sessions.
+        let now = hub.loop.now
+        if let wait = bucket.take(now: now) ?? user.flatMap({ hub.directory.userLimits.takeCommand($0, now: now) }) {
             let ms = Int64((wait + 999_999) / 1_000_000)
             return reply(envelope.id, .failure(.rateLimited(retryAfterMs: ms)))
         }
@@ -173,9 +177,17 @@ final class ChatSession {
         case .success(let value):
             claims = value
         }
+        let user = claims.subject
+        guard hub.directory.userLimits.admitSession(user, now: hub.loop.now) else {
+            let error = ProtocolError(.tooManySessions,
+                                      "\(hub.directory.userLimits.maxSessions) sessions of this user are open already")
+            reply(id, .failure(error))
+            connection.closeWebSocket(code: RallyCloseCode.tooManySessions, reason: error.message)
+            return
+        }
+        admitted = user
         connecting = true
         expiresAt = claims.expiresAt
-        let user = claims.subject
         hub.broker.openSession(user: user, positions: command.positions ?? [], loop: hub.loopIndex) { [weak self] result in
             self?.opened(id, user: user, result)
         }
@@ -189,6 +201,7 @@ final class ChatSession {
         }
         switch result {
         case .failure(let error):
+            endAdmission()
             reply(id, .failure(error))
         case .success(let snapshot):
             self.user = user
@@ -199,6 +212,13 @@ final class ChatSession {
             reply(id, .success(.connected(connected)))
             if !snapshot.replay.isEmpty { replay(snapshot.replay) }
         }
+    }
+
+    /// The session no longer counts against its user's limit (closed, or its connect failed).
+    func endAdmission() {
+        guard let user = admitted else { return }
+        admitted = nil
+        hub.directory.userLimits.endSession(user)
     }
 
     private func refresh(_ id: String, token: String, user: String) {

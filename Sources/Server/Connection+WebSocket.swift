@@ -43,9 +43,17 @@ extension Connection {
     }
 
     /// Starts the closing handshake from our side (going away, slow consumer, idle).
-    func closeWebSocket(code: UInt16, reason: String) {
+    ///
+    /// The close frame of a Rally code carries that code's reason name from `codes.json`
+    /// (`auth_failed`, `slow_consumer`, ...), never free text (protocol §10): clients may match
+    /// on it, and the human-readable `detail` goes to the log and to the error reply that
+    /// precedes a connection-level close. Other codes (1001, 1008) carry `detail`.
+    func closeWebSocket(code: UInt16, reason detail: String) {
         guard webSocket != nil else { return }
-        let actions = webSocket!.initiateClose(code: code, reason: reason)
+        if RallyCloseCode.reason(code) != nil {
+            context.logger.debug("closing a WebSocket", metadata: ["code": "\(code)", "detail": "\(detail)"])
+        }
+        let actions = webSocket!.initiateClose(code: code, reason: RallyCloseCode.reason(code) ?? detail)
         perform(actions)
         // Wait for the peer's close frame, but not forever.
         channel.setDeadline(after: context.loop.configuration.lingerNanoseconds)

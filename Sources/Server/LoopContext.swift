@@ -41,6 +41,7 @@ final class LoopContext {
     /// Once a second: ping quiet WebSockets, close dead ones, drop stalled handshakes.
     func sweep() {
         hub?.handleLostEvents()
+        if let hub, hub.loopIndex == 0 { hub.directory.userLimits.sweep(now: loop.now) }
         let now = loop.now
         loop.forEachChannel { channel in
             guard let connection = channel.handler as? Connection else { return }

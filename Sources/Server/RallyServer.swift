@@ -43,6 +43,10 @@ public final class RallyServer {
                 return true
             }
             if let chat = configuration.chat, let broker = self.broker {
+                if index == 0 {
+                    directory.userLimits = UserLimits(maxSessions: chat.sessionsPerUser, rate: chat.limits.commandRate,
+                                                      burst: chat.limits.commandBurst)
+                }
                 let hub = ChatHub(loop: loop, broker: broker, configuration: chat, directory: directory)
                 hub.loopIndex = broker.attach(hub, delegate: hub)
                 directory.hubs.append(hub)

@@ -59,6 +59,10 @@ public struct ChatConfiguration {
     /// Clock skew allowed around `exp` (the verifier's leeway): an open connection is closed
     /// with 4101 once `exp` + leeway has passed, as a new `connect` would be refused.
     public var tokenLeewaySeconds: Int64 = 30
+    /// Sessions one user may have open on this instance; a `connect` beyond gets 4006
+    /// `too_many_sessions` (the newest is refused). The command rate in `limits` holds per
+    /// connection and also per user across all of the user's sessions. Default 16.
+    public var sessionsPerUser = 16
     /// Largest chat frame (else close 1009). Default 64 KiB.
     public var maxFrame = 64 << 10
 

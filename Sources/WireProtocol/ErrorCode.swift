@@ -23,7 +23,8 @@ public struct ErrorCode: Hashable, Sendable, CustomStringConvertible {
         case refused
         /// 3000–3999: transient; retry after `retryAfterMs` or with backoff.
         case transient
-        /// 4100–4199: the session cannot continue; the server closes with the same code.
+        /// 4000–4199: the session cannot continue; the server closes with the same code (the
+        /// close code's range says whether to reconnect).
         case connection
         /// Any other number (a newer server's code outside the known ranges).
         case unknown
@@ -35,7 +36,7 @@ public struct ErrorCode: Hashable, Sendable, CustomStringConvertible {
         case 1000...1999: return .invalidRequest
         case 2000...2999: return .refused
         case 3000...3999: return .transient
-        case 4100...4199: return .connection
+        case 4000...4199: return .connection
         default: return .unknown
         }
     }
@@ -98,7 +99,10 @@ public struct ErrorCode: Hashable, Sendable, CustomStringConvertible {
     /// 3002: a backing store is unreachable; retry later.
     public static let unavailable = ErrorCode(3002, reason: "unavailable")
 
-    // MARK: - 41xx: connection
+    // MARK: - 40xx, 41xx: connection
+
+    /// 4006: the user has the most sessions allowed open; the connection closes with 4006.
+    public static let tooManySessions = ErrorCode(4006, reason: "too_many_sessions")
 
     /// 4100: the token was refused; the connection closes with 4100.
     public static let authFailed = ErrorCode(4100, reason: "auth_failed")
@@ -111,7 +115,7 @@ public struct ErrorCode: Hashable, Sendable, CustomStringConvertible {
         notConnected, alreadyConnected,
         notFound, notMember, forbidden, notAuthor, dmNotAllowed, blocked, tooManyRooms, dmDisabled,
         rateLimited, overloaded, unavailable,
-        authFailed, tokenExpired,
+        tooManySessions, authFailed, tokenExpired,
     ]
 
     /// The defined code with this number, or nil.

@@ -20,6 +20,9 @@ public enum RallyCloseCode {
     public static let connectTimeout: UInt16 = 4004
     /// 4005: the server sheds connections under load.
     public static let overloaded: UInt16 = 4005
+    /// 4006: the user has the most sessions allowed open already; reconnect later, with a long
+    /// backoff (another of the user's sessions must end first).
+    public static let tooManySessions: UInt16 = 4006
 
     /// 4100: the token was refused.
     public static let authFailed: UInt16 = 4100
@@ -51,6 +54,7 @@ public enum RallyCloseCode {
         case insufficientState: return "insufficient_state"
         case connectTimeout: return "connect_timeout"
         case overloaded: return "overloaded"
+        case tooManySessions: return "too_many_sessions"
         case authFailed: return "auth_failed"
         case tokenExpired: return "token_expired"
         case disconnectedByPlatform: return "disconnected_by_platform"
@@ -61,7 +65,7 @@ public enum RallyCloseCode {
 
     /// Every code this version defines, in numeric order.
     public static let all: [UInt16] = [
-        serverRestart, slowConsumer, idleTimeout, insufficientState, connectTimeout, overloaded,
+        serverRestart, slowConsumer, idleTimeout, insufficientState, connectTimeout, overloaded, tooManySessions,
         authFailed, tokenExpired, disconnectedByPlatform, protocolViolation,
     ]
 }

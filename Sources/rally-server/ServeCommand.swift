@@ -88,7 +88,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("dm-policy"), help: "members (members who share a group, and everyone to their leaders) or leaders (only conversations with a leader).")
     var dmPolicy: String = "members"
 
-    @Option(name: .customLong("command-rate"), help: "Commands per second per connection (burst: --command-burst).")
+    @Option(name: .customLong("command-rate"), help: "Commands per second per connection, and per user across their sessions (burst: --command-burst).")
     var commandRate: Int = 10
 
     @Option(name: .customLong("command-burst"), help: "Commands a connection may send at once.")
@@ -99,6 +99,10 @@ struct ServeCommand: ParsableCommand {
 
     @Option(name: .customLong("rooms-max"), help: "Rooms a user may be in.")
     var roomsMax: Int = 1_000
+
+    @Option(name: .customLong("sessions-per-user"),
+            help: "Sessions one user may have open on this instance; the newest beyond is refused (4006).")
+    var sessionsPerUser: Int = 16
 
     @Option(name: .customLong("connect-timeout"), help: "Seconds a client has to send connect (else close 4004).")
     var connectTimeout: Double = 5
@@ -133,6 +137,9 @@ struct ServeCommand: ParsableCommand {
         }
         guard (1...100_000).contains(textMax), (1...1_000_000).contains(roomsMax) else {
             throw ValidationError("--text-max must be 1-100000 and --rooms-max 1-1000000")
+        }
+        guard (1...10_000).contains(sessionsPerUser) else {
+            throw ValidationError("--sessions-per-user must be between 1 and 10000")
         }
         for key in apiKeys where !key.hasPrefix("env:") && key.utf8.count < 16 {
             throw ValidationError("an --api-key must be at least 16 characters")
@@ -206,6 +213,7 @@ struct ServeCommand: ParsableCommand {
         chat.limits = Limits(textMax: textMax, commandRate: commandRate, commandBurst: commandBurst,
                              historyMax: Limits.default.historyMax, roomsMax: roomsMax)
         chat.connectTimeout = UInt64(connectTimeout * 1e9)
+        chat.sessionsPerUser = sessionsPerUser
         configuration.chat = chat
 
         _ = mkdir(dataDir, 0o700)

@@ -22,8 +22,12 @@ import jwt
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
+import pathlib
+
 SUBPROTOCOL = "rally.v1"
 DEFAULT_TIMEOUT = 5.0
+RALLY_CLOSE_REASONS = {c["code"]: c["reason"] for c in json.loads(
+    (pathlib.Path(__file__).resolve().parents[2] / "protocol" / "codes.json").read_text())["closes"]}
 
 
 class ChatError(AssertionError):
@@ -110,6 +114,10 @@ class ChatClient:
         finally:
             self.close_code = self.ws.close_code
             self.close_reason = self.ws.close_reason
+            # protocol §10: a Rally close (4000-4199) carries exactly its code's name
+            name = RALLY_CLOSE_REASONS.get(self.close_code)
+            if self.close_code is not None and 4000 <= self.close_code <= 4199 and self.close_reason != name:
+                self.anomalies.append(f"close {self.close_code} with reason {self.close_reason!r}, not {name!r}")
             for fut, _ in self._pending.values():
                 if not fut.done():
                     fut.set_exception(ChatClosed(

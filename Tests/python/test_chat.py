@@ -993,6 +993,52 @@ def test_rate_limit(chat):
     run(main(), 20)
 
 
+def test_rate_holds_per_user_across_sessions(chat):
+    """One token, many connections: the command rate holds for the user, not per connection
+    (one account once had ~430 messages/s accepted through 100 sessions)."""
+    s = chat("--command-rate", "2", "--command-burst", "4")
+    make_room(s.port, "g", "group", [("a", "member")])
+
+    async def main():
+        sessions = [await ChatClient.open(s.port, tok("a"), label=f"a{i}") for i in range(6)]
+        try:
+            await asyncio.sleep(2.2)   # every bucket full again
+            replies = await asyncio.gather(*(c.command("send", room="g", text=f"flood {i}", cmid=f"f-{k}-{i}")
+                                             for k, c in enumerate(sessions) for i in range(4)))
+            accepted = [r for r in replies if r["ok"]]
+            refused = [r for r in replies if not r["ok"]]
+            # 24 sends over 6 connections, each within its own burst of 4: the user's burst (4,
+            # plus at most a token refilled meanwhile) is what gets through
+            assert 4 <= len(accepted) <= 5, [r.get("error") for r in replies]
+            assert all(r["error"]["code"] == 3000 and r["error"]["retryAfterMs"] > 0 for r in refused), refused
+        finally:
+            await close_all(sessions)
+    run(main(), 20)
+
+
+def test_sessions_per_user_newest_refused(chat):
+    s = chat("--sessions-per-user", "3")
+
+    async def main():
+        first = [await ChatClient.open(s.port, tok("a"), label=f"a{i}") for i in range(3)]
+        other = await ChatClient.open(s.port, tok("b"), label="b")    # other users are not affected
+        extra = await ChatClient.open(s.port, label="a-extra")
+        try:
+            err = await extra.error("connect", token=tok("a"))
+            assert (err["code"], err["reason"]) == (4006, "too_many_sessions"), err
+            code = await extra.wait_closed()
+            assert (code, extra.close_reason) == (4006, "too_many_sessions"), (code, extra.close_reason)
+            for c in first:          # the open sessions are untouched
+                await c.ok("rooms")
+            await first[0].close()
+            await asyncio.sleep(0.3)
+            again = await ChatClient.open(s.port, tok("a"), label="a-again")   # a slot is free again
+            await again.close()
+        finally:
+            await close_all(first + [other, extra])
+    run(main(), 20)
+
+
 def test_session_state_is_checked_before_rate(chat):
     """§9: a command is checked ... -> session state (1006/1007) -> rate (3000):
     a command before connect is answered 1006 and a second connect 1007 even

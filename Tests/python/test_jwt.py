@@ -84,6 +84,8 @@ async def refused(port, token, code=4100, label="refused"):
         assert reply["error"]["reason"] == {4100: "auth_failed", 4101: "token_expired"}[code]
         closed = await c.wait_closed(timeout=5)
         assert closed == code, f"{label}: closed with {closed} {c.close_reason!r}, expected {code}"
+        # §10: a Rally close carries its code's name, not free text
+        assert c.close_reason == reply["error"]["reason"], f"{label}: close reason {c.close_reason!r}"
     finally:
         await c.close()
 

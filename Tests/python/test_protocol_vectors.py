@@ -171,7 +171,7 @@ def test_codes_file_is_consistent():
     errors, closes = _codes("errors"), _codes("closes")
     assert len(errors) == len(CODES["errors"]) and len(closes) == len(CODES["closes"])
     ranges = {"invalid_request": (1000, 1999), "refused": (2000, 2999), "transient": (3000, 3999),
-              "connection": (4100, 4199)}
+              "connection": (4000, 4199)}
     for code, entry in errors.items():
         low, high = ranges[entry["category"]]
         assert low <= code <= high
@@ -201,7 +201,7 @@ def test_connection_errors_are_followed_by_their_close():
         frames = vector["frames"]
         for index, frame in enumerate(frames):
             body = frame.get("json")
-            if isinstance(body, dict) and body.get("ok") is False and 4100 <= body["error"]["code"] <= 4199:
+            if isinstance(body, dict) and body.get("ok") is False and 4000 <= body["error"]["code"] <= 4199:
                 assert frames[index + 1].get("close", {}).get("code") == body["error"]["code"], name
 
 

@@ -139,5 +139,8 @@ public protocol Broker: AnyObject {
     func markRead(user: String, room: String, event: String, loop: Int, completion: @escaping (Result<Int64, ProtocolError>) -> Void)
     func rooms(user: String, loop: Int, completion: @escaping (Result<[RoomState], ProtocolError>) -> Void)
     func setBlocked(user: String, other: String, blocked: Bool, loop: Int, completion: @escaping (Result<Void, ProtocolError>) -> Void)
+    /// Hides a direct room from `user`'s room list (their sessions get `room.left`) until the
+    /// next message or edit in it brings it back (`room.joined`, then the event).
+    func setHidden(user: String, room: String, loop: Int, completion: @escaping (Result<Void, ProtocolError>) -> Void)
     func admin(_ operation: AdminOperation, loop: Int, completion: @escaping (Result<AdminResult, ProtocolError>) -> Void)
 }

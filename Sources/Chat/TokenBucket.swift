@@ -13,6 +13,13 @@ public struct TokenBucket: Sendable {
         last = now
     }
 
+    /// Whether the bucket would hold fewer than `burst` tokens at `now`: false means it is as
+    /// good as new, and a caller keeping buckets per user may forget it.
+    public func isBelowBurst(now: UInt64) -> Bool {
+        let elapsed = now > last ? Double(now - last) : 0
+        return tokens + elapsed * rate / 1e9 < burst
+    }
+
     /// Takes one token. Returns nil when allowed, or how long (ns) until a token is available.
     public mutating func take(now: UInt64) -> UInt64? {
         if now > last {

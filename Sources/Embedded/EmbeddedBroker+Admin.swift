@@ -36,8 +36,12 @@ extension EmbeddedBroker {
             guard let room = rooms[id] else { return .failure(ProtocolError(.notFound, "no such room")) }
             if case .failure(let error) = stage([.deleteRoom(id)]) { return .failure(error) }
             rooms[id] = nil
+            // The room's share of the recent-window budget comes back with it.
+            recentBytesTotal -= room.forgetRecent()
             for user in room.members.keys {
                 userRooms[user]?.remove(id)
+                if room.kind == .direct { directCounts[user, default: 1] -= 1 }
+                hidden.remove(Self.blockKey(user, id))
                 outcome.onCommit.append { [self] in broadcast { $0.brokerMembershipChanged(.left(user: user, room: id)) } }
             }
             return .success(.done)
@@ -52,7 +56,7 @@ extension EmbeddedBroker {
                 }
                 if room.members[user] == nil && newRooms[user] == nil {
                     newRooms[user] = 1
-                    if (userRooms[user]?.count ?? 0) + 1 > configuration.roomsPerUser {
+                    if groupRoomCount(of: user) + 1 > configuration.roomsPerUser {
                         return .failure(ProtocolError(.tooManyRooms, "\(user) is in too many rooms"))
                     }
                 }
@@ -101,7 +105,7 @@ extension EmbeddedBroker {
         guard Identifier.isUserID(user) else { return .failure(ProtocolError(.invalidArgument, "bad user id \(user)", field: "user")) }
         let previous = room.members[user]
         if previous == role { return .success(()) }
-        if previous == nil && (userRooms[user]?.count ?? 0) >= configuration.roomsPerUser {
+        if previous == nil && groupRoomCount(of: user) >= configuration.roomsPerUser {
             return .failure(ProtocolError(.tooManyRooms, "\(user) is in too many rooms"))
         }
         if case .failure(let error) = stage([.putMember(MemberRecord(room: room.id, user: user, role: role.rawValue), at: 0)]) {

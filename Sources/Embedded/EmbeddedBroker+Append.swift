@@ -1,5 +1,6 @@
 import Broker
 import Chat
+import Dispatch
 import Store
 import WireProtocol
 
@@ -33,6 +34,7 @@ extension EmbeddedBroker {
             if let refusal = directRefusal(author: author, in: room) {
                 return .failure(ProtocolError(refusal, directRefusalMessage(refusal)))
             }
+            if case .failure(let error) = unhide(room, outcome: &outcome) { return .failure(error) }
             return appendEvent(room, body: .edit(author: author, target: target, text: text),
                                change: .edit(target: target, text: text), actor: author, target: target, outcome: &outcome)
         case .delete(let roomID, let actor, let target):
@@ -76,6 +78,7 @@ extension EmbeddedBroker {
         if let replyTo, (try? db.message(room: room.id, id: replyTo)) ?? nil == nil {
             return .failure(ProtocolError(.invalidArgument, "replyTo names no message of this room", field: "replyTo"))
         }
+        if case .failure(let error) = unhide(room, outcome: &outcome) { return .failure(error) }
         let result = appendEvent(room, body: .message(author: author, text: text, cmid: cmid, replyTo: replyTo),
                                  change: .create(author: author, cmid: cmid, text: text, replyTo: replyTo),
                                  actor: author, target: nil, outcome: &outcome)
@@ -139,10 +142,22 @@ extension EmbeddedBroker {
         return out
     }
 
+    /// Opens the direct room of `a` (the sender) and `b`. It counts against neither's group-room
+    /// quota, only against the direct-room cap; and `a` may open only so many an hour.
     private func createDirectRoom(_ id: String, between a: String, and b: String, outcome: inout Outcome) -> Result<RoomEntry, ProtocolError> {
-        for user in [a, b] where (userRooms[user]?.count ?? 0) >= configuration.roomsPerUser {
-            return .failure(ProtocolError(.tooManyRooms, "\(user) is in too many rooms"))
+        for user in [a, b] where (directCounts[user] ?? 0) >= configuration.directRoomsPerUser {
+            let whose = user == a ? "you are" : "\(user) is"
+            return .failure(ProtocolError(.tooManyRooms, "\(whose) in too many conversations"))
         }
+        let now = DispatchTime.now().uptimeNanoseconds
+        var bucket = newDirectBuckets[a] ?? TokenBucket(rate: Double(configuration.newDirectRoomsPerHour) / 3_600,
+                                                       burst: Double(configuration.newDirectRoomsPerHour), now: now)
+        if let wait = bucket.take(now: now) {
+            newDirectBuckets[a] = bucket
+            return .failure(.rateLimited(retryAfterMs: Int64(min(wait / 1_000_000 + 1, 3_600_000))))
+        }
+        newDirectBuckets[a] = bucket
+        if newDirectBuckets.count > 10_000 { forgetFullDirectBuckets(now: now) }
         let record = RoomRecord(id: id, kind: RoomKind.direct.rawValue, name: nil, epoch: Self.newEpoch(), createdAt: 0)
         let staged = stage([.createRoom(record),
                             .putMember(MemberRecord(room: id, user: a, role: Role.member.rawValue), at: 0),
@@ -153,6 +168,7 @@ extension EmbeddedBroker {
         for user in [a, b] {
             room.members[user] = .member
             userRooms[user, default: []].insert(id)
+            directCounts[user, default: 0] += 1
             let state = room.state(for: user, role: .member)
             outcome.onCommit.append { [self] in broadcast { $0.brokerMembershipChanged(.joined(user: user, state: state)) } }
         }
@@ -199,6 +215,28 @@ extension EmbeddedBroker {
 }
 
 extension EmbeddedBroker {
+    /// Drops the new-direct-room buckets that have refilled (they hold nothing a new one
+    /// would not), so the map stays bounded by the users who opened conversations lately.
+    func forgetFullDirectBuckets(now: UInt64) {
+        newDirectBuckets = newDirectBuckets.filter { _, bucket in
+            bucket.isBelowBurst(now: now)
+        }
+    }
+
+    /// Brings a direct room back into the lists of the participants who hid it: a new message
+    /// or edit arrives (a block refuses it before this). The membership push goes out before
+    /// the event, so their sessions subscribe first.
+    func unhide(_ room: RoomEntry, outcome: inout Outcome) -> Result<Void, ProtocolError> {
+        guard room.kind == .direct, !hidden.isEmpty else { return .success(()) }
+        for user in room.members.keys where isHidden(room.id, by: user) {
+            if case .failure(let error) = stage([.unhide(user: user, room: room.id)]) { return .failure(error) }
+            hidden.remove(Self.blockKey(user, room.id))
+            let state = room.state(for: user, role: .member)
+            outcome.onCommit.append { [self] in broadcast { $0.brokerMembershipChanged(.joined(user: user, state: state)) } }
+        }
+        return .success(())
+    }
+
     /// Drops the recent windows of the least recently active rooms until the total is back
     /// under 3/4 of the budget.
     func trimRecentWindows() {

@@ -27,7 +27,7 @@ extension EmbeddedBroker {
         var states: [RoomState] = []
         var replay: [[UInt8]] = []
         var replayBytes = 0
-        for roomID in (userRooms[user] ?? []).sorted() {
+        for roomID in (userRooms[user] ?? []).sorted() where !isHidden(roomID, by: user) {
             guard let room = rooms[roomID], let role = room.members[user] else { continue }
             var state = room.state(for: user, role: role)
             if let position = byRoom[roomID] {
@@ -80,7 +80,7 @@ extension EmbeddedBroker {
     public func rooms(user: String, loop: Int, completion: @escaping (Result<[RoomState], ProtocolError>) -> Void) {
         submit(loop: loop, completion: completion) { broker, _ in
             var states: [RoomState] = []
-            for roomID in (broker.userRooms[user] ?? []).sorted() {
+            for roomID in (broker.userRooms[user] ?? []).sorted() where !broker.isHidden(roomID, by: user) {
                 guard let room = broker.rooms[roomID], let role = room.members[user] else { continue }
                 var state = room.state(for: user, role: role)
                 state.unread = try? broker.db.messageCount(room: roomID, afterSeq: broker.db.readSeq(user: user, room: roomID))
@@ -113,10 +113,39 @@ extension EmbeddedBroker {
             guard Identifier.isUserID(other), other != user else {
                 return .failure(ProtocolError(.invalidArgument, "not another user's id", field: "user"))
             }
+            let key = Self.blockKey(user, other)
+            let exists = broker.blocks.contains(key)
+            guard blocked != exists else { return .success(()) }   // idempotent
+            if blocked && broker.blockCounts[user, default: 0] >= broker.configuration.blocksPerUser {
+                return .failure(ProtocolError(.tooManyBlocks, "you have blocked \(broker.configuration.blocksPerUser) users already; unblock one first"))
+            }
             let write: StoreWrite = blocked ? .block(user: user, blocked: other) : .unblock(user: user, blocked: other)
             if case .failure(let error) = broker.stage([write]) { return .failure(error) }
-            let key = Self.blockKey(user, other)
-            if blocked { broker.blocks.insert(key) } else { broker.blocks.remove(key) }
+            if blocked {
+                broker.blocks.insert(key)
+                broker.blockCounts[user, default: 0] += 1
+            } else {
+                broker.blocks.remove(key)
+                broker.blockCounts[user, default: 1] -= 1
+                if broker.blockCounts[user] == 0 { broker.blockCounts[user] = nil }
+            }
+            return .success(())
+        }
+    }
+
+    public func setHidden(user: String, room roomID: String, loop: Int,
+                          completion: @escaping (Result<Void, ProtocolError>) -> Void) {
+        submit(loop: loop, completion: completion) { broker, outcome in
+            guard let room = broker.rooms[roomID], room.members[user] != nil else {
+                return .failure(ProtocolError(.notMember, "not a member of this room"))
+            }
+            guard room.kind == .direct else {
+                return .failure(ProtocolError(.forbidden, "only a direct room can be hidden; the platform manages group membership"))
+            }
+            guard !broker.isHidden(roomID, by: user) else { return .success(()) }
+            if case .failure(let error) = broker.stage([.hide(user: user, room: roomID)]) { return .failure(error) }
+            broker.hidden.insert(Self.blockKey(user, roomID))
+            outcome.onCommit.append { broker.broadcast { $0.brokerMembershipChanged(.left(user: user, room: roomID)) } }
             return .success(())
         }
     }

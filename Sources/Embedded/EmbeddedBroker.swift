@@ -46,6 +46,14 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
     var rooms: [String: RoomEntry] = [:]
     var userRooms: [String: Set<String>] = [:]
     var blocks: Set<String> = []
+    /// Blocks each user has made (capped at `blocksPerUser`).
+    var blockCounts: [String: Int] = [:]
+    /// Direct rooms each user is in (their own cap; not counted in `roomsPerUser`).
+    var directCounts: [String: Int] = [:]
+    /// "user\u{0}room" for direct rooms a participant has hidden until their next message.
+    var hidden: Set<String> = []
+    /// New direct rooms per sender (tokens per hour); entries whose bucket is full are dropped.
+    var newDirectBuckets: [String: TokenBucket] = [:]
     var sessions: [String: Int] = [:]
     /// Bytes held by all rooms' recent windows.
     var recentBytesTotal = 0
@@ -265,6 +273,9 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
         var loadedRooms: [String: RoomEntry] = [:]
         var loadedUserRooms: [String: Set<String>] = [:]
         var loadedBlocks: Set<String> = []
+        var loadedBlockCounts: [String: Int] = [:]
+        var loadedDirectCounts: [String: Int] = [:]
+        var loadedHidden: Set<String> = []
         for record in try db.rooms() {
             guard let kind = RoomKind(rawValue: record.kind) else { throw .corrupt("room \(record.id) kind \(record.kind)") }
             loadedRooms[record.id] = RoomEntry(id: record.id, kind: kind, name: record.name, epoch: record.epoch,
@@ -274,14 +285,33 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
             guard let role = Role(rawValue: member.role), let room = loadedRooms[member.room] else { continue }
             room.members[member.user] = role
             loadedUserRooms[member.user, default: []].insert(member.room)
+            if room.kind == .direct { loadedDirectCounts[member.user, default: 0] += 1 }
         }
-        for pair in try db.blocks() { loadedBlocks.insert(Self.blockKey(pair.user, pair.blocked)) }
+        for pair in try db.blocks() {
+            loadedBlocks.insert(Self.blockKey(pair.user, pair.blocked))
+            loadedBlockCounts[pair.user, default: 0] += 1
+        }
+        for pair in try db.hiddenRooms() { loadedHidden.insert(Self.blockKey(pair.user, pair.room)) }
         rooms = loadedRooms
         userRooms = loadedUserRooms
         blocks = loadedBlocks
+        blockCounts = loadedBlockCounts
+        directCounts = loadedDirectCounts
+        hidden = loadedHidden
+        // The windows were dropped with the old room entries.
+        recentBytesTotal = 0
     }
 
     static func blockKey(_ a: String, _ b: String) -> String { a + "\u{0}" + b }
+
+    /// Group and announcement rooms `user` is in (what `roomsPerUser` counts).
+    func groupRoomCount(of user: String) -> Int {
+        (userRooms[user]?.count ?? 0) - (directCounts[user] ?? 0)
+    }
+
+    func isHidden(_ room: String, by user: String) -> Bool {
+        !hidden.isEmpty && hidden.contains(Self.blockKey(user, room))
+    }
 
     func isBlocked(_ a: String, _ b: String) -> Bool {
         blocks.contains(Self.blockKey(a, b)) || blocks.contains(Self.blockKey(b, a))

@@ -96,8 +96,16 @@ public struct EmbeddedConfiguration: Sendable {
     public var recoveryMaxBytesPerSession = 512 << 10
     /// Requests the engine may hold; beyond, callers get 3001 overloaded.
     public var queueCapacity = 50_000
-    /// Rooms a user may be in.
+    /// Group and announcement rooms a user may be in (2006 beyond). Direct rooms do not count:
+    /// someone else opening a conversation must not fill the recipient's quota.
     public var roomsPerUser = 1_000
+    /// Direct rooms a user may be in (2006 for a new conversation beyond).
+    public var directRoomsPerUser = 10_000
+    /// New direct rooms one user may open per hour (3000 rate_limited beyond; writing in an
+    /// existing conversation is not counted).
+    public var newDirectRoomsPerHour = 30
+    /// Users one user may block (2008 beyond): blocks are held in memory and reloaded at start.
+    public var blocksPerUser = 1_000
     public var directMessages = DirectMessagePolicySetting.membersAndLeaders
 
     public init(path: String) {

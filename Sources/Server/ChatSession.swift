@@ -127,6 +127,8 @@ final class ChatSession {
             track(id) { done in broker.setBlocked(user: user, other: other, blocked: true, loop: loop) { done($0.map { .empty }) } }
         case .unblock(let other):
             track(id) { done in broker.setBlocked(user: user, other: other, blocked: false, loop: loop) { done($0.map { .empty }) } }
+        case .hide(let room):
+            track(id) { done in broker.setHidden(user: user, room: room, loop: loop) { done($0.map { .empty }) } }
         }
     }
 

@@ -67,7 +67,8 @@ extension Connection {
         case 3000...3999: status = 503
         default: status = error.message.hasSuffix("already exists") ? 409 : 400
         }
-        let code = status == 409 ? "conflict" : error.code.reason
+        // A full room quota has its own code (http-api.yaml); other 409s are conflicts.
+        let code = status == 409 && error.code != .tooManyRooms ? "conflict" : error.code.reason
         var headers = HTTPHeaders()
         if let retry = error.retryAfterMs { headers.add("Retry-After", String(max(1, (retry + 999) / 1_000))) }
         apiError(status, code: code, message: error.message, head: head, headers: headers)

@@ -89,4 +89,7 @@ public enum StoreWrite: Equatable, Sendable {
     case setReadPosition(user: String, room: String, eventID: String, seq: Int64)
     case block(user: String, blocked: String)
     case unblock(user: String, blocked: String)
+    /// A participant hides a direct room from their list, or it comes back.
+    case hide(user: String, room: String)
+    case unhide(user: String, room: String)
 }

@@ -13,7 +13,7 @@
 ///   replayed batch never rolls an edit back.
 /// - `(room_id, author, cmid)` is unique: the client message id makes `send` idempotent.
 enum Schema {
-    static let version: Int64 = 2
+    static let version: Int64 = 3
 
     static let v1 = """
     CREATE TABLE IF NOT EXISTS rooms (
@@ -83,6 +83,15 @@ enum Schema {
     WHERE kind IN ('message', 'edit') AND json_extract(CAST(body AS TEXT), '$.text') <> '';
     """
 
+    /// Direct rooms a participant has hidden from their room list (until the next message).
+    static let v3 = """
+    CREATE TABLE IF NOT EXISTS hidden_rooms (
+        user_id TEXT NOT NULL,
+        room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+        PRIMARY KEY (user_id, room_id)
+    ) WITHOUT ROWID;
+    """
+
     /// Creates or upgrades the schema; refuses a database from a newer version. Returns true
     /// when an upgrade rewrote stored rows (the caller then vacuums the file).
     @discardableResult
@@ -96,17 +105,25 @@ enum Schema {
         if current < 1 {
             try db.transaction { () throws(StoreError) in
                 try db.execute(v1)
-                try db.execute("PRAGMA user_version = 2")
+                try db.execute(v3)
+                try db.execute("PRAGMA user_version = \(version)")
             }
             return false
         }
+        var rewrote = false
         if current < 2 {
             try db.transaction { () throws(StoreError) in
                 try db.execute(v2)
                 try db.execute("PRAGMA user_version = 2")
             }
-            return true
+            rewrote = true
         }
-        return false
+        if current < 3 {
+            try db.transaction { () throws(StoreError) in
+                try db.execute(v3)
+                try db.execute("PRAGMA user_version = 3")
+            }
+        }
+        return rewrote
     }
 }

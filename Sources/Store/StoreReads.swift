@@ -49,6 +49,13 @@ extension SQLiteDatabase {
         return out
     }
 
+    public func hiddenRooms() throws(StoreError) -> [(user: String, room: String)] {
+        let s = try statement("SELECT user_id, room_id FROM hidden_rooms")
+        var out: [(String, String)] = []
+        while try s.step() { out.append((s.text(0) ?? "", s.text(1) ?? "")) }
+        return out
+    }
+
     /// Events of a room with `seq` in `range`, in order, at most `limit`.
     public func events(room: String, seqIn range: ClosedRange<Int64>, limit: Int, newestFirst: Bool = false) throws(StoreError) -> [StoredEvent] {
         let order = newestFirst ? "DESC" : "ASC"

@@ -29,6 +29,10 @@ extension SQLiteDatabase {
             try statement("INSERT OR IGNORE INTO blocks (user_id, blocked_id) VALUES (?, ?)").bind(.text(user), .text(blocked)).run()
         case .unblock(let user, let blocked):
             try statement("DELETE FROM blocks WHERE user_id = ? AND blocked_id = ?").bind(.text(user), .text(blocked)).run()
+        case .hide(let user, let room):
+            try statement("INSERT OR IGNORE INTO hidden_rooms (user_id, room_id) VALUES (?, ?)").bind(.text(user), .text(room)).run()
+        case .unhide(let user, let room):
+            try statement("DELETE FROM hidden_rooms WHERE user_id = ? AND room_id = ?").bind(.text(user), .text(room)).run()
         }
     }
 

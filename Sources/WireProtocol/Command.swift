@@ -27,6 +27,8 @@ public enum Command: Equatable, Sendable {
     case block(user: String)
     /// Lift a block.
     case unblock(user: String)
+    /// Hide a direct room from one's room list until its next message.
+    case hide(room: String)
 
     /// The command's name, as in `cmd`.
     public var name: CommandName {
@@ -42,6 +44,7 @@ public enum Command: Equatable, Sendable {
         case .rooms: return .rooms
         case .block: return .block
         case .unblock: return .unblock
+        case .hide: return .hide
         }
     }
 }
@@ -70,6 +73,8 @@ public enum CommandName: String, Sendable, CaseIterable {
     case block
     /// `unblock`: lift a block.
     case unblock
+    /// `hide`: hide a direct room until its next message.
+    case hide
 
     /// The argument names the command accepts (besides `id` and `cmd`); anything else is
     /// refused with 1002, because a misspelt optional argument must not be silently ignored.
@@ -88,6 +93,7 @@ public enum CommandName: String, Sendable, CaseIterable {
         case .read: return ["room", "event"]
         case .rooms: return []
         case .block, .unblock: return ["user"]
+        case .hide: return ["room"]
         }
     }
 }

@@ -38,6 +38,8 @@ struct CommandRules {
             return .block(user: try args.required("user", .userID))
         case .unblock:
             return .unblock(user: try args.required("user", .userID))
+        case .hide:
+            return .hide(room: try args.required("room", .roomID))
         }
     }
 

@@ -89,6 +89,8 @@ public struct ErrorCode: Hashable, Sendable, CustomStringConvertible {
     public static let tooManyRooms = ErrorCode(2006, reason: "too_many_rooms")
     /// 2007: member-to-member DMs are turned off on this platform.
     public static let dmDisabled = ErrorCode(2007, reason: "dm_disabled")
+    /// 2008: the caller has blocked the most users allowed; unblock one first.
+    public static let tooManyBlocks = ErrorCode(2008, reason: "too_many_blocks")
 
     // MARK: - 3xxx: transient
 
@@ -113,7 +115,7 @@ public struct ErrorCode: Hashable, Sendable, CustomStringConvertible {
     public static let all: [ErrorCode] = [
         malformed, unknownCommand, invalidArgument, textTooLong, textInvalid, limitOutOfRange,
         notConnected, alreadyConnected,
-        notFound, notMember, forbidden, notAuthor, dmNotAllowed, blocked, tooManyRooms, dmDisabled,
+        notFound, notMember, forbidden, notAuthor, dmNotAllowed, blocked, tooManyRooms, dmDisabled, tooManyBlocks,
         rateLimited, overloaded, unavailable,
         tooManySessions, authFailed, tokenExpired,
     ]

@@ -76,7 +76,7 @@ public struct ReplyPayload: Equatable, Sendable {
         case .history: return .history(try history())
         case .read: return .read(unread: try unread())
         case .rooms: return .rooms(try rooms())
-        case .block, .unblock: return .empty
+        case .block, .unblock, .hide: return .empty
         }
     }
 }

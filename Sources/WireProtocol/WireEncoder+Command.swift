@@ -47,6 +47,8 @@ extension WireEncoder {
             break
         case .block(let user), .unblock(let user):
             out.field("user", user)
+        case .hide(let room):
+            out.field("room", room)
         }
         out.endObject()
         return out.bytes

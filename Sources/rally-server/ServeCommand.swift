@@ -97,8 +97,17 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("text-max"), help: "Longest message text, in Unicode scalars.")
     var textMax: Int = 4_000
 
-    @Option(name: .customLong("rooms-max"), help: "Rooms a user may be in.")
+    @Option(name: .customLong("rooms-max"), help: "Group and announcement rooms a user may be in (direct rooms not counted).")
     var roomsMax: Int = 1_000
+
+    @Option(name: .customLong("direct-rooms-max"), help: "Direct rooms (conversations) a user may be in.")
+    var directRoomsMax: Int = 10_000
+
+    @Option(name: .customLong("new-dms-per-hour"), help: "New direct rooms one user may open per hour.")
+    var newDirectRoomsPerHour: Int = 30
+
+    @Option(name: .customLong("blocks-max"), help: "Users one user may block.")
+    var blocksMax: Int = 1_000
 
     @Option(name: .customLong("sessions-per-user"),
             help: "Sessions one user may have open on this instance; the newest beyond is refused (4006).")
@@ -137,6 +146,10 @@ struct ServeCommand: ParsableCommand {
         }
         guard (1...100_000).contains(textMax), (1...1_000_000).contains(roomsMax) else {
             throw ValidationError("--text-max must be 1-100000 and --rooms-max 1-1000000")
+        }
+        guard (1...1_000_000).contains(directRoomsMax), (1...100_000).contains(newDirectRoomsPerHour),
+              (1...100_000).contains(blocksMax) else {
+            throw ValidationError("--direct-rooms-max must be 1-1000000, --new-dms-per-hour and --blocks-max 1-100000")
         }
         guard (1...10_000).contains(sessionsPerUser) else {
             throw ValidationError("--sessions-per-user must be between 1 and 10000")
@@ -219,6 +232,9 @@ struct ServeCommand: ParsableCommand {
         _ = mkdir(dataDir, 0o700)
         var embedded = EmbeddedConfiguration(path: dataDir + "/rally.sqlite")
         embedded.roomsPerUser = roomsMax
+        embedded.directRoomsPerUser = directRoomsMax
+        embedded.newDirectRoomsPerHour = newDirectRoomsPerHour
+        embedded.blocksPerUser = blocksMax
         embedded.directMessages = dmPolicy == "leaders" ? .leadersOnly : .membersAndLeaders
         let broker = try EmbeddedBroker(configuration: embedded)
         if dev {

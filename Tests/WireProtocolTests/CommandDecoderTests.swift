@@ -33,6 +33,7 @@ let validCommands: [(String, CommandEnvelope)] = [
     (#"{"id":"9","cmd":"rooms"}"#, CommandEnvelope(id: "9", command: .rooms)),
     (#"{"id":"10","cmd":"block","user":"dave"}"#, CommandEnvelope(id: "10", command: .block(user: "dave"))),
     (#"{"id":"11","cmd":"unblock","user":"dave"}"#, CommandEnvelope(id: "11", command: .unblock(user: "dave"))),
+    (#"{"id":"12","cmd":"hide","room":"dm:ana|bob"}"#, CommandEnvelope(id: "12", command: .hide(room: "dm:ana|bob"))),
     (#"{"id":"~!#$%&'()*+,-./:;<=>?@[\\]^_`{|}~0123456789012345678901234567890","cmd":"rooms"}"#,
      CommandEnvelope(id: "~!#$%&'()*+,-./:;<=>?@[\\]^_`{|}~0123456789012345678901234567890", command: .rooms)),
 ]

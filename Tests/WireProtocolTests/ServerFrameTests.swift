@@ -30,6 +30,7 @@ private func serverFrame(_ text: String) -> Result<ServerFrame, ProtocolError> {
         (.read, .read(unread: 3)),
         (.rooms, .rooms([])),
         (.unblock, .empty),
+        (.hide, .empty),
     ]
     for (command, result) in results {
         let frame = try WireDecoder.decodeServerFrame(WireEncoder.reply(id: "c1", result: result)).get()

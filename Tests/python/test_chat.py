@@ -241,6 +241,37 @@ def test_dm_rules_also_apply_to_send_in_a_direct_room(chat):
     run(main(), 20)
 
 
+def test_hide_a_direct_room_until_the_next_message(chat):
+    s = chat()
+    make_room(s.port, "g", "group", [("a", "member"), ("b", "member")])
+
+    async def main():
+        a = await ChatClient.open(s.port, tok("a"), label="a")
+        b = await ChatClient.open(s.port, tok("b"), label="b")
+        try:
+            first = await b.ok("dm", to="a", text="hello a", cmid="d1")
+            room = first["room"]
+            await a.wait_until(lambda: any(e["id"] == first["event"] for e in a.events(room)))
+            await a.ok("hide", room=room)
+            await a.wait_push("room.left", predicate=lambda p: p["room"] == room)
+            assert room not in [r["room"] for r in (await a.ok("rooms"))["rooms"]]
+            fresh = await ChatClient.open(s.port, tok("a"), label="a2")    # connect does not list it
+            assert room not in [r["room"] for r in fresh.connected["rooms"]]
+            err = await a.error("hide", room="g")
+            assert err["code"] == 2002, err
+            marks = {c.label: len(c.pushes) for c in (a, fresh)}
+            again = await b.ok("dm", to="a", text="are you there?", cmid="d2")
+            for c in (a, fresh):
+                joined = await c.wait_push("room.joined", predicate=lambda p: p["room"]["room"] == room,
+                                           start=marks[c.label])
+                assert joined["room"]["last"] == first["event"], joined
+                await c.wait_until(lambda c=c: any(e["id"] == again["event"] for e in c.events(room)))
+            await fresh.close()
+        finally:
+            await close_all([a, b])
+    run(main(), 20)
+
+
 def test_dm_policy_leaders(chat):
     s = chat("--dm-policy", "leaders")
     make_room(s.port, "g", "group", [("a", "member"), ("b", "member"), ("m", "moderator")])
@@ -1064,7 +1095,7 @@ def test_session_state_is_checked_before_rate(chat):
 
 
 def test_configured_text_and_rooms_limits(chat):
-    s = chat("--text-max", "10", "--rooms-max", "2")
+    s = chat("--text-max", "10", "--rooms-max", "2", "--direct-rooms-max", "1")
     make_room(s.port, "g", "group", [("a", "member"), ("b", "member"), ("c", "member")])
 
     async def main():
@@ -1075,10 +1106,16 @@ def test_configured_text_and_rooms_limits(chat):
             err = await a.error("send", room="g", text="x" * 11, cmid="long")
             assert err["code"] == 1003, err
             await a.send("g", "x" * 10, "fits")
-            await a.ok("dm", to="b", text="hi", cmid="dm-b")          # a's second room
-            err = await a.error("dm", to="c", text="hi", cmid="dm-c")  # would be a third
+            # direct rooms have a cap of their own and do not count against --rooms-max
+            await a.ok("dm", to="b", text="hi", cmid="dm-b")          # a's one direct room
+            err = await a.error("dm", to="c", text="hi", cmid="dm-c")  # would be a second
             assert (err["code"], err["reason"]) == (2006, "too_many_rooms"), err
-            assert len((await a.ok("rooms"))["rooms"]) == 2
+            make_room(s.port, "g2", "group", [("a", "member")])       # a's second group: fits
+            status, body = api(s.port, "POST", "/api/rooms", {"id": "g3", "kind": "group"})
+            assert status == 201, body
+            status, body = api(s.port, "PUT", "/api/rooms/g3/members", {"members": [{"user": "a", "role": "member"}]})
+            assert (status, body["error"]["code"]) == (409, "too_many_rooms"), body
+            assert len((await a.ok("rooms"))["rooms"]) == 3
         finally:
             await a.close()
     run(main(), 20)

@@ -211,6 +211,8 @@
     listRooms() { return this.command({ cmd: 'rooms' }); }
     block(user) { return this.command({ cmd: 'block', user }); }
     unblock(user) { return this.command({ cmd: 'unblock', user }); }
+    /** Hides a direct room from the room list until its next message. */
+    hide(room) { return this.command({ cmd: 'hide', room }); }
 
     history(room, options) {
       const frame = Object.assign({ cmd: 'history', room }, options || {});

@@ -25,19 +25,41 @@ public protocol BrokerDelegate: AnyObject {
     func brokerWillDeliver()
 }
 
-/// One appended event, with its push frame encoded once for every recipient.
+/// One appended event, with its push frame encoded once for every recipient (once per
+/// audience, when some members may see less of it).
 public struct PublishedEvent: @unchecked Sendable {
     public let room: String
     public let id: String
     public let seq: Int64
-    /// `{"push":"event",...}`: the exact bytes every member receives.
+    /// `{"push":"event",...}`: the exact bytes every member receives (every member whose
+    /// role reaches `limited.minimumRole`, when `limited` is set).
     public let frame: [UInt8]
+    /// The event as members below `minimumRole` see it (a membership event reduced to the
+    /// member count in an announcement room): same id, seq and prev.
+    public let limited: LimitedFrame?
 
-    public init(room: String, id: String, seq: Int64, frame: [UInt8]) {
+    public init(room: String, id: String, seq: Int64, frame: [UInt8], limited: LimitedFrame? = nil) {
         self.room = room
         self.id = id
         self.seq = seq
         self.frame = frame
+        self.limited = limited
+    }
+}
+
+/// A reduced frame of an event, for members whose role is below `minimumRole`.
+public struct LimitedFrame: @unchecked Sendable {
+    public let frame: [UInt8]
+    public let minimumRole: Role
+
+    public init(frame: [UInt8], minimumRole: Role) {
+        self.frame = frame
+        self.minimumRole = minimumRole
+    }
+
+    /// The frame a member with `role` receives.
+    public func frame(for role: Role, full: [UInt8]) -> [UInt8] {
+        role >= minimumRole ? full : frame
     }
 }
 

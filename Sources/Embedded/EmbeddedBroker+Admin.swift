@@ -70,12 +70,13 @@ extension EmbeddedBroker {
             guard room.kind != .direct else { return .failure(ProtocolError(.forbidden, "direct rooms have fixed members")) }
             for user in users where room.members[user] != nil {
                 if case .failure(let error) = stage([.removeMember(room: roomID, user: user)]) { return .failure(error) }
-                // The member still receives their own member.left, then room.left.
+                room.members[user] = nil
+                // The member still receives their own member.left (the loops drop them only
+                // on the room.left that follows it), which carries the count without them.
                 if case .failure(let error) = appendEvent(room, body: .memberLeft(user: user), change: nil,
                                                           actor: nil, target: user, outcome: &outcome) {
                     return .failure(error)
                 }
-                room.members[user] = nil
                 userRooms[user]?.remove(roomID)
                 outcome.onCommit.append { [self] in broadcast { $0.brokerMembershipChanged(.left(user: user, room: roomID)) } }
             }
@@ -89,7 +90,7 @@ extension EmbeddedBroker {
                                asPlatform: true, outcome: &outcome).map { .appended($0) }
         case .history(let roomID, let anchor, let limit):
             guard let room = rooms[roomID] else { return .failure(ProtocolError(.notFound, "no such room")) }
-            return page(room, anchor: anchor, limit: limit).map { .history($0) }
+            return page(room, anchor: anchor, limit: limit, role: nil).map { .history($0) }
         case .stats:
             // From memory: a count over the events table would stall every room's appends.
             let members = rooms.values.reduce(0) { $0 + $1.members.count }

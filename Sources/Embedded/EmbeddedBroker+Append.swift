@@ -182,7 +182,15 @@ extension EmbeddedBroker {
         let seq = room.seq + 1
         let at = timestamp(for: room)
         let id = "\(at)-\(seq)"
-        let event = Event(room: room.id, epoch: room.epoch, id: id, prev: room.last, seq: seq, at: at, body: body)
+        var event = Event(room: room.id, epoch: room.epoch, id: id, prev: room.last, seq: seq, at: at, body: body)
+        var limited: LimitedFrame?
+        if event.namesMember {
+            // The member count after the change (a leaving member is already out of `members`).
+            event.members = Int64(room.members.count)
+            if let minimum = membersVisibleFrom(room.kind), minimum > .follower {
+                limited = LimitedFrame(frame: WireEncoder.push(.event(event.countingMembers)), minimumRole: minimum)
+            }
+        }
         let frame = WireEncoder.push(.event(event))
         // The log keeps no text (CurrentState.swift): the text lives in `messages`.
         var skeleton = event
@@ -205,16 +213,28 @@ extension EmbeddedBroker {
         case .create, nil:
             break
         }
-        recentBytesTotal += room.remember(frame, id: id, seq: seq, subject: body.textSubject(eventID: id),
+        recentBytesTotal += room.remember(frame, limited: limited?.frame, id: id, seq: seq, subject: body.textSubject(eventID: id),
                                           limit: configuration.recentEventsPerRoom)
         if recentBytesTotal > configuration.recentBytesTotal { trimRecentWindows() }
-        let published = PublishedEvent(room: room.id, id: id, seq: seq, frame: frame)
+        let published = PublishedEvent(room: room.id, id: id, seq: seq, frame: frame, limited: limited)
         outcome.onCommit.append { [self] in broadcast { $0.brokerPublished(published) } }
         return .success(AppendResult(id: id, seq: seq, at: at))
     }
 }
 
 extension EmbeddedBroker {
+    /// The lowest role that sees who joins and leaves a room of `kind` (nil: no such events).
+    func membersVisibleFrom(_ kind: RoomKind) -> Role? {
+        Rights.minimumRole(for: .seeMembers, in: kind)
+    }
+
+    /// `event` as a member with `role` sees it: membership events reduced to the count below
+    /// the `.seeMembers` right.
+    func view(_ event: Event, kind: RoomKind, role: Role) -> Event {
+        guard event.namesMember, !Rights.allows(.seeMembers, role: role, in: kind) else { return event }
+        return event.countingMembers
+    }
+
     /// Drops the new-direct-room buckets that have refilled (they hold nothing a new one
     /// would not), so the map stays bounded by the users who opened conversations lately.
     func forgetFullDirectBuckets(now: UInt64) {

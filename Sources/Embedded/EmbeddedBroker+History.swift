@@ -13,12 +13,13 @@ extension EmbeddedBroker {
             guard Rights.allows(.read, role: role, in: room.kind) else {
                 return .failure(ProtocolError(.forbidden, "your role cannot read this room"))
             }
-            return broker.page(room, anchor: anchor, limit: limit)
+            return broker.page(room, anchor: anchor, limit: limit, role: role)
         }
     }
 
     /// A page of consecutive events, oldest first, each in its current state (CurrentState.swift).
-    func page(_ room: RoomEntry, anchor: HistoryCommand.Anchor, limit: Int) -> Result<HistoryPage, ProtocolError> {
+    /// `role`: the reader's (what it may see of membership events); nil for the platform.
+    func page(_ room: RoomEntry, anchor: HistoryCommand.Anchor, limit: Int, role: Role?) -> Result<HistoryPage, ProtocolError> {
         let limit = Int64(max(1, limit))
         var low: Int64
         var high: Int64
@@ -46,8 +47,9 @@ extension EmbeddedBroker {
         guard low <= high else { return .success(HistoryPage(room: room.id, epoch: room.epoch, events: [], more: false)) }
         do {
             let stored = try db.events(room: room.id, seqIn: low...high, limit: Int(limit))
-            return .success(HistoryPage(room: room.id, epoch: room.epoch, events: try currentEvents(stored, room: room.id),
-                                        more: more))
+            var events = try currentEvents(stored, room: room.id)
+            if let role { events = events.map { view($0, kind: room.kind, role: role) } }
+            return .success(HistoryPage(room: room.id, epoch: room.epoch, events: events, more: more))
         } catch {
             return .failure(ProtocolError(.unavailable, "the store failed; retry", retryAfterMs: 1_000))
         }

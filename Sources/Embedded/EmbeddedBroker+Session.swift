@@ -33,7 +33,7 @@ extension EmbeddedBroker {
             if let position = byRoom[roomID] {
                 // Per room at most the recovery cap; per connect at most the session budget
                 // (the replay must fit what a client can take without being cut).
-                if let frames = missedEvents(room, after: position),
+                if let frames = missedEvents(room, after: position, role: role),
                    replayBytes + frames.reduce(0, { $0 + $1.count }) <= configuration.recoveryMaxBytesPerSession {
                     state.recovered = true
                     replayBytes += frames.reduce(0, { $0 + $1.count })
@@ -49,7 +49,7 @@ extension EmbeddedBroker {
 
     /// The frames after `position`, or nil when they cannot all be given (other epoch,
     /// unknown id, more than the recovery cap).
-    func missedEvents(_ room: RoomEntry, after position: Position) -> [[UInt8]]? {
+    func missedEvents(_ room: RoomEntry, after position: Position, role: Role) -> [[UInt8]]? {
         guard position.epoch == room.epoch else { return nil }
         if position.id == room.last { return [] }
         let fromSeq: Int64
@@ -64,11 +64,12 @@ extension EmbeddedBroker {
         guard missing <= Int64(configuration.recoveryMaxEvents) else { return nil }
         var frames: [[UInt8]]
         if let first = room.recent.first, first.seq <= fromSeq + 1 {
-            frames = room.recent.filter { $0.seq > fromSeq }.map(\.frame)
+            let seesMembers = Rights.allows(.seeMembers, role: role, in: room.kind)
+            frames = room.recent.filter { $0.seq > fromSeq }.map { seesMembers ? $0.frame : $0.limited ?? $0.frame }
         } else {
             guard let stored = try? db.events(room: room.id, seqIn: (fromSeq + 1)...room.seq, limit: Int(missing)),
                   let events = try? currentEvents(stored, room: room.id) else { return nil }
-            frames = events.map { WireEncoder.push(.event($0)) }
+            frames = events.map { WireEncoder.push(.event(view($0, kind: room.kind, role: role))) }
         }
         guard frames.count == Int(missing) else { return nil }
         var bytes = 0

@@ -15,8 +15,9 @@ final class RoomEntry {
     /// The newest events, oldest first: `recentEventsPerRoom` of them (up to a quarter more
     /// between trims), and all rooms' windows together within `recentBytesTotal` (the least
     /// recently active are dropped).
-    /// `subject` is the message whose text a frame shows (see `restate`).
-    var recent: [(seq: Int64, id: String, subject: String?, frame: [UInt8])] = []
+    /// `subject` is the message whose text a frame shows (see `restate`); `limited`, the frame
+    /// members who may not see members receive (membership events in announcement rooms).
+    var recent: [(seq: Int64, id: String, subject: String?, frame: [UInt8], limited: [UInt8]?)] = []
     var recentBytes = 0
     /// Recent client message ids: "author\u{0}cmid" → the append they produced.
     var cmids: [String: AppendResult] = [:]
@@ -39,14 +40,14 @@ final class RoomEntry {
     }
 
     /// Adds an event to the window; returns the change in the window's bytes.
-    func remember(_ frame: [UInt8], id: String, seq: Int64, subject: String?, limit: Int) -> Int {
-        recent.append((seq, id, subject, frame))
-        var delta = frame.count
+    func remember(_ frame: [UInt8], limited: [UInt8]?, id: String, seq: Int64, subject: String?, limit: Int) -> Int {
+        recent.append((seq, id, subject, frame, limited))
+        var delta = frame.count + (limited?.count ?? 0)
         // Trimmed a quarter at a time: removing from the front shifts the whole array, so
         // doing it on every append would cost a window's worth of moves per message.
         if recent.count > limit + limit / 4 {
             let dropped = recent.count - limit
-            for old in recent.prefix(dropped) { delta -= old.frame.count }
+            for old in recent.prefix(dropped) { delta -= old.frame.count + (old.limited?.count ?? 0) }
             recent.removeFirst(dropped)
         }
         recentBytes += delta

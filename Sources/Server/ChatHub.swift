@@ -79,7 +79,16 @@ final class ChatHub: BrokerDelegate, LoopPort {
         let sessions = subscribers.subscribers(of: event.room)
         guard !sessions.isEmpty else { return }
         let chunk = ByteChunk(sharing: WebSocketFrames.text(event.frame))
-        for session in sessions { session.deliver(chunk) }
+        guard let limited = event.limited else {
+            for session in sessions { session.deliver(chunk) }
+            return
+        }
+        // Two audiences (who may see members, who may not): each frame encoded once.
+        let reduced = ByteChunk(sharing: WebSocketFrames.text(limited.frame))
+        for session in sessions {
+            let role = session.rooms[event.room]?.role ?? .follower
+            session.deliver(role >= limited.minimumRole ? chunk : reduced)
+        }
     }
 
     func brokerMembershipChanged(_ change: MembershipChange) {

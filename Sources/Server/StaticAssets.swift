@@ -88,6 +88,8 @@ function apply(ev) {
     Object.assign(room.get(ev.target), ev.deleted ? { text: null, deleted: true } : { text: ev.text, edited: true });
   } else if (ev.kind === 'delete' && room.has(ev.target)) {
     Object.assign(room.get(ev.target), { text: null, deleted: true });
+  } else if (ev.kind === 'member.count') {
+    room.set(ev.id, { id: ev.id, notice: 'members: ' + ev.members });
   } else if (ev.kind.startsWith('member.')) {
     room.set(ev.id, { id: ev.id, notice: ev.kind.slice(7) + ': ' + ev.user + (ev.role ? ' (' + ev.role + ')' : '') });
   }

@@ -23,11 +23,13 @@ public struct Event: Equatable, Sendable {
     /// History and replays, `message` and `edit` events: the message was deleted; its text is not
     /// sent, and decoders give `""`.
     public var deleted: Bool
+    /// Membership events: the room's member count after the change.
+    public var members: Int64?
 
     /// Creates an event.
     public init(
         room: String, epoch: String, id: String, prev: String?, seq: Int64, at: Int64,
-        body: EventBody, edited: Bool = false, deleted: Bool = false
+        body: EventBody, edited: Bool = false, deleted: Bool = false, members: Int64? = nil
     ) {
         self.room = room
         self.epoch = epoch
@@ -38,6 +40,23 @@ public struct Event: Equatable, Sendable {
         self.body = body
         self.edited = edited
         self.deleted = deleted
+        self.members = members
+    }
+
+    /// Whether this is a membership event naming a user (`member.joined`, `.left`, `.role`).
+    public var namesMember: Bool {
+        switch body {
+        case .memberJoined, .memberLeft, .memberRole: return true
+        default: return false
+        }
+    }
+
+    /// A membership event as a reader who may not see members receives it: `member.count`
+    /// with the count after the change, same id and seq.
+    public var countingMembers: Event {
+        var event = self
+        event.body = .memberCount
+        return event
     }
 
     /// The kind on the wire (`"message"`, `"member.joined"`, ...).
@@ -60,6 +79,10 @@ public enum EventBody: Equatable, Sendable {
     case memberLeft(user: String)
     /// `user`'s role changed to `role`.
     case memberRole(user: String, role: Role)
+    /// The room's membership changed (the event's `members` is the new count). What readers
+    /// see of a membership event when they may not see who joined or left (announcement
+    /// rooms below moderator: `Rights` `.seeMembers`). Same id and seq as the event it stands for.
+    case memberCount
     /// An event kind this version does not know; clients skip it.
     case unknown(kind: String)
 
@@ -72,6 +95,7 @@ public enum EventBody: Equatable, Sendable {
         case .memberJoined: return EventKind.memberJoined
         case .memberLeft: return EventKind.memberLeft
         case .memberRole: return EventKind.memberRole
+        case .memberCount: return EventKind.memberCount
         case .unknown(let kind): return kind
         }
     }
@@ -91,7 +115,9 @@ public enum EventKind {
     public static let memberLeft = "member.left"
     /// `"member.role"`.
     public static let memberRole = "member.role"
+    /// `"member.count"`.
+    public static let memberCount = "member.count"
 
     /// All v1 kinds.
-    public static let all = [message, edit, delete, memberJoined, memberLeft, memberRole]
+    public static let all = [message, edit, delete, memberJoined, memberLeft, memberRole, memberCount]
 }

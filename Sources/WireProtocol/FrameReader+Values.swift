@@ -25,13 +25,15 @@ extension FrameReader {
             body = .memberLeft(user: try string("user"))
         case EventKind.memberRole:
             body = .memberRole(user: try string("user"), role: try role("role"))
+        case EventKind.memberCount:
+            body = .memberCount
         default:
             body = .unknown(kind: kind)
         }
         return Event(
             room: try string("room"), epoch: try string("epoch"), id: try string("id"),
             prev: try nullableString("prev"), seq: try int("seq"), at: try int("at"), body: body,
-            edited: try optionalBool("edited") ?? false, deleted: deleted)
+            edited: try optionalBool("edited") ?? false, deleted: deleted, members: try optionalInt("members"))
     }
 
     func roomState() throws(ProtocolError) -> RoomState {

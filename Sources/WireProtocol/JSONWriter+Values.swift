@@ -60,9 +60,12 @@ extension JSONWriter {
             field("role", role.rawValue)
         case let .memberLeft(user):
             field("user", user)
+        case .memberCount:
+            break
         case .unknown:
             break
         }
+        if let members = event.members { field("members", members) }
         if event.edited { field("edited", true) }
         if event.deleted { field("deleted", true) }
     }

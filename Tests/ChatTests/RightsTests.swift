@@ -13,6 +13,7 @@ import WireProtocol
             .editOwn: [.member, .moderator, .owner],
             .deleteOwn: [.member, .moderator, .owner],
             .deleteOthers: [.moderator, .owner],
+            .seeMembers: [.follower, .member, .moderator, .owner],
         ],
         .announcement: [
             .read: [.follower, .member, .moderator, .owner],
@@ -20,6 +21,7 @@ import WireProtocol
             .editOwn: [.moderator, .owner],
             .deleteOwn: [.moderator, .owner],
             .deleteOthers: [.moderator, .owner],
+            .seeMembers: [.moderator, .owner],
         ],
         .direct: [
             .read: [.member, .moderator, .owner],
@@ -27,6 +29,7 @@ import WireProtocol
             .editOwn: [.member, .moderator, .owner],
             .deleteOwn: [.member, .moderator, .owner],
             .deleteOthers: [],
+            .seeMembers: [],
         ],
     ]
 

@@ -1225,6 +1225,44 @@ def test_membership_changes_are_pushed_live(chat):
     run(main(), 20)
 
 
+def test_announcement_followers_see_member_counts_not_names(chat):
+    """A follower of a large announcement room must not be able to list its members and
+    roles (and then DM its moderators): live, in recovery and in history it sees counts."""
+    s = chat()
+    make_room(s.port, "ann", "announcement", [("lead", "moderator"), ("f1", "follower"), ("f2", "follower")])
+
+    async def main():
+        lead = await ChatClient.open(s.port, tok("lead"), label="lead")
+        f1 = await ChatClient.open(s.port, tok("f1"), label="f1")
+        f2 = await ChatClient.open(s.port, tok("f2"), label="f2")
+        saved = f2.position_list(["ann"])
+        await f2.close()
+        try:
+            put_members(s.port, "ann", [("newbie", "follower")])
+            put_members(s.port, "ann", [("newbie", "moderator")])
+            api_ok(s.port, "DELETE", "/api/rooms/ann/members", {"users": ["newbie"]}, expect=(200,))
+            full = await lead.wait_events("ann", 3)
+            assert [(e["kind"], e["user"], e["members"]) for e in full] == \
+                [("member.joined", "newbie", 4), ("member.role", "newbie", 4), ("member.left", "newbie", 3)], full
+            counted = await f1.wait_events("ann", 3)
+            assert [(e["id"], e["seq"], e["prev"]) for e in counted] == [(e["id"], e["seq"], e["prev"]) for e in full]
+            assert [(e["kind"], e["members"]) for e in counted] == [("member.count", 4), ("member.count", 4), ("member.count", 3)]
+            assert "newbie" not in "".join(f1.raw_events("ann")) and f1.anomalies == []
+            history = await f1.ok("history", room="ann", limit=100)
+            assert {e["kind"] for e in history["events"]} == {"member.count"}, history
+            assert "lead" not in json.dumps(history) and "newbie" not in json.dumps(history)
+            assert {e["kind"] for e in (await lead.ok("history", room="ann", limit=100))["events"]} == {"member.joined", "member.role", "member.left"}
+            again = await ChatClient.open(s.port, tok("f2"), positions=saved, label="f2")
+            try:
+                replayed = await again.wait_events("ann", 3)
+                assert [e["kind"] for e in replayed] == ["member.count"] * 3 and again.anomalies == []
+            finally:
+                await again.close()
+        finally:
+            await close_all([lead, f1, f2])
+    run(main(), 20)
+
+
 def test_role_changes_and_room_deletion_pushed_live(chat):
     s = chat()
     make_room(s.port, "g", "group", [("a", "member"), ("f", "follower")])

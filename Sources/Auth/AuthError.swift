@@ -25,6 +25,8 @@ public enum AuthError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingClaim(String)
     /// A claim has the wrong type or a value outside its allowed form (the claim's name).
     case invalidClaim(String)
+    /// `exp - iat` is longer than the verifier's maximum lifetime.
+    case lifetimeTooLong
     /// A key or verifier could not be set up; a server-side problem, not the client's.
     case configuration(String)
 
@@ -42,6 +44,7 @@ public enum AuthError: Error, Equatable, Sendable, CustomStringConvertible {
         case .wrongAudience: return "wrong token audience"
         case .missingClaim(let name): return "missing claim: \(name)"
         case .invalidClaim(let name): return "invalid claim: \(name)"
+        case .lifetimeTooLong: return "token lifetime (exp - iat) is longer than this server accepts"
         // Configuration details (paths, option names) are for the operator's log only.
         case .configuration: return "server authentication is misconfigured"
         }

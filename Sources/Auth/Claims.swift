@@ -6,7 +6,8 @@ public struct Claims: Equatable, Sendable {
     public let expiresAt: Int64
     /// `nbf`, if the token has one.
     public let notBefore: Int64?
-    /// `iat`, if the token has one (reported, not checked).
+    /// `iat`, if the token has one: required with a maximum lifetime, and compared with the
+    /// user's "revoked before" time by the server.
     public let issuedAt: Int64?
     /// `name`: an optional display name, as the issuer wrote it (not validated beyond being a
     /// string; a JSON null counts as absent).
@@ -27,6 +28,7 @@ struct ClaimRules: Sendable {
     let issuer: String?
     let audience: String?
     let leeway: Int64
+    var maxLifetime: Int64? = nil
 
     /// NumericDates outside year 0…9999 are refused, which also keeps `exp + leeway` and
     /// `nbf - leeway` far from overflow.
@@ -47,6 +49,12 @@ struct ClaimRules: Sendable {
         // RFC 7519 §4.1.4: valid only while now is before exp; leeway absorbs clock skew.
         guard now < expiresAt + leeway else { throw .expired }
         if let notBefore, now < notBefore - leeway { throw .notYetValid }
+        if let maxLifetime {
+            guard let issuedAt else { throw .missingClaim("iat") }
+            guard expiresAt - issuedAt <= maxLifetime else { throw .lifetimeTooLong }
+            // A token "issued" in the future would stretch its lifetime past the limit.
+            guard issuedAt <= now + leeway else { throw .invalidClaim("iat") }
+        }
         try checkIssuer(claims["iss"])
         try checkAudience(claims["aud"])
         return Claims(subject: subject, expiresAt: expiresAt, notBefore: notBefore, issuedAt: issuedAt, name: name)

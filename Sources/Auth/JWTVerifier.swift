@@ -11,10 +11,14 @@ public struct JWTVerifierConfiguration: Sendable {
     public var leewaySeconds: Int64
     /// Longer tokens (in UTF-8 bytes) are refused before any parsing; 1…1 MiB.
     public var maxTokenBytes: Int
+    /// If set, `iat` is required and `exp - iat` may not exceed it (seconds): a token that is
+    /// valid for years cannot be accepted, even if the issuer made one.
+    public var maxLifetimeSeconds: Int64?
 
     /// A configuration; see the properties for the meaning and range of each value.
     public init(keys: [JWTKey], issuer: String? = nil, audience: String? = nil,
-                leewaySeconds: Int64 = 30, maxTokenBytes: Int = 8192) {
+                leewaySeconds: Int64 = 30, maxTokenBytes: Int = 8192, maxLifetimeSeconds: Int64? = nil) {
+        self.maxLifetimeSeconds = maxLifetimeSeconds
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
@@ -69,8 +73,11 @@ public final class JWTVerifier: Sendable {
         }
         keysByID = byID
         defaultKeys = defaults
+        if let lifetime = configuration.maxLifetimeSeconds, lifetime < 1 {
+            throw .configuration("maximum token lifetime must be at least 1 second")
+        }
         rules = ClaimRules(issuer: configuration.issuer, audience: configuration.audience,
-                           leeway: configuration.leewaySeconds)
+                           leeway: configuration.leewaySeconds, maxLifetime: configuration.maxLifetimeSeconds)
         maxTokenBytes = configuration.maxTokenBytes
     }
 

@@ -23,6 +23,55 @@ public protocol BrokerDelegate: AnyObject {
     func brokerLostEvents()
     /// Called before each batch of deliveries: the loop handles an earlier loss first.
     func brokerWillDeliver()
+    /// The platform banned `user`, lifted a ban, or revoked their older tokens: the loop
+    /// closes the sessions `access` no longer admits (4102 for a ban, 4100 for a revoked token).
+    func brokerAccessChanged(user: String, access: UserAccess)
+}
+
+/// What the platform has restricted for one user: a ban (with an optional end), and a time
+/// before which the user's tokens no longer count. Checked at `connect`, on `refresh`, on open
+/// sessions when it changes, and on every append.
+public struct UserAccess: Equatable, Sendable {
+    /// Banned until this time (ms since the Unix epoch; `Int64.max`: until lifted); nil: not banned.
+    public var bannedUntil: Int64?
+    /// Tokens issued before this time (seconds since the Unix epoch), or without `iat`, are refused.
+    public var revokedBefore: Int64?
+
+    public init(bannedUntil: Int64? = nil, revokedBefore: Int64? = nil) {
+        self.bannedUntil = bannedUntil
+        self.revokedBefore = revokedBefore
+    }
+
+    /// Nothing is restricted.
+    public var isEmpty: Bool { bannedUntil == nil && revokedBefore == nil }
+
+    public func isBanned(nowMs: Int64) -> Bool {
+        guard let bannedUntil else { return false }
+        return nowMs < bannedUntil
+    }
+
+    /// Whether a token issued at `issuedAt` (nil: no `iat`) was revoked.
+    public func revokes(issuedAt: Int64?) -> Bool {
+        guard let revokedBefore else { return false }
+        guard let issuedAt else { return true }
+        return issuedAt < revokedBefore
+    }
+
+    /// Why a session of a token issued at `issuedAt` may not continue, or nil.
+    public func refusal(issuedAt: Int64?, nowMs: Int64) -> ProtocolError? {
+        if isBanned(nowMs: nowMs) { return ProtocolError(.disconnectedByPlatform, "this account is suspended by the platform") }
+        if revokes(issuedAt: issuedAt) { return ProtocolError(.authFailed, "this token was revoked; sign in again") }
+        return nil
+    }
+}
+
+/// A change of a user's access, made through the platform's API.
+public enum AccessChange: Sendable {
+    /// Ban the user until `until` (ms since the epoch), or until lifted (nil).
+    case ban(until: Int64?)
+    case unban
+    /// Refuse the user's tokens issued before `before` (seconds since the epoch).
+    case revokeTokens(before: Int64)
 }
 
 /// One appended event, with its push frame encoded once for every recipient (once per
@@ -106,6 +155,7 @@ public enum AdminOperation: Sendable {
     case post(room: String, author: String?, text: String, cmid: String)
     case history(room: String, anchor: HistoryCommand.Anchor, limit: Int)
     case stats
+    case setAccess(user: String, AccessChange)
 }
 
 /// The results of admin operations.
@@ -115,6 +165,7 @@ public enum AdminResult: @unchecked Sendable {
     case appended(AppendResult)
     case history(HistoryPage)
     case stats(rooms: Int, members: Int, events: Int64, sessions: Int)
+    case access(user: String, UserAccess)
 }
 
 /// A room as the platform's API shows it.
@@ -150,8 +201,12 @@ public protocol Broker: AnyObject {
 
     /// Starts a session of `user` on `loop`: the user's rooms, and the events missed after
     /// `positions` (`recovered` set on the rooms that had a position).
-    func openSession(user: String, positions: [Position], loop: Int,
+    /// Refused when the platform banned the user (4102) or revoked tokens issued before
+    /// `issuedAt` (4100).
+    func openSession(user: String, issuedAt: Int64?, positions: [Position], loop: Int,
                      completion: @escaping (Result<SessionSnapshot, ProtocolError>) -> Void)
+    /// Whether a token of `user` issued at `issuedAt` is still admitted (a `refresh`).
+    func checkAccess(user: String, issuedAt: Int64?, loop: Int, completion: @escaping (Result<Void, ProtocolError>) -> Void)
     /// The session ended (the broker stops counting it for membership pushes).
     func closeSession(user: String, loop: Int)
 

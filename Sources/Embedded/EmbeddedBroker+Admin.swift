@@ -86,11 +86,28 @@ extension EmbeddedBroker {
             if let author, room.members[author] == nil {
                 return .failure(ProtocolError(.notMember, "\(author) is not a member of this room"))
             }
+            if let author, let refusal = appendRefusal(author) { return .failure(refusal) }
             return postMessage(room, author: author ?? "system", text: text, cmid: cmid, replyTo: nil,
                                asPlatform: true, outcome: &outcome).map { .appended($0) }
         case .history(let roomID, let anchor, let limit):
             guard let room = rooms[roomID] else { return .failure(ProtocolError(.notFound, "no such room")) }
             return page(room, anchor: anchor, limit: limit, role: nil).map { .history($0) }
+        case .setAccess(let user, let change):
+            guard Identifier.isUserID(user), user != "system" else {
+                return .failure(ProtocolError(.invalidArgument, "not a user id", field: "user"))
+            }
+            var restriction = access[user] ?? UserAccess()
+            switch change {
+            case .ban(let until): restriction.bannedUntil = until ?? Int64.max
+            case .unban: restriction.bannedUntil = nil
+            case .revokeTokens(let before): restriction.revokedBefore = max(before, restriction.revokedBefore ?? before)
+            }
+            let staged = stage([.setAccess(user: user, bannedUntil: restriction.bannedUntil, revokedBefore: restriction.revokedBefore)])
+            if case .failure(let error) = staged { return .failure(error) }
+            access[user] = restriction.isEmpty ? nil : restriction
+            let changed = restriction
+            outcome.onCommit.append { [self] in broadcast { $0.brokerAccessChanged(user: user, access: changed) } }
+            return .success(.access(user: user, restriction))
         case .stats:
             // From memory: a count over the events table would stall every room's appends.
             let members = rooms.values.reduce(0) { $0 + $1.members.count }

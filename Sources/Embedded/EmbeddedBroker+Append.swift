@@ -12,6 +12,9 @@ extension EmbeddedBroker {
     }
 
     func performAppend(_ request: AppendRequest, outcome: inout Outcome) -> Result<AppendResult, ProtocolError> {
+        // A banned user appends nothing, whichever command (the platform also closes their
+        // sessions; this holds for a command already on its way).
+        if let refusal = appendRefusal(request.author) { return .failure(refusal) }
         switch request {
         case .message(let roomID, let author, let text, let cmid, let replyTo):
             guard let room = rooms[roomID] else { return .failure(ProtocolError(.notFound, "no such room")) }
@@ -219,6 +222,17 @@ extension EmbeddedBroker {
         let published = PublishedEvent(room: room.id, id: id, seq: seq, frame: frame, limited: limited)
         outcome.onCommit.append { [self] in broadcast { $0.brokerPublished(published) } }
         return .success(AppendResult(id: id, seq: seq, at: at))
+    }
+}
+
+extension AppendRequest {
+    /// Who appends.
+    var author: String {
+        switch self {
+        case .message(_, let author, _, _, _), .edit(_, let author, _, _): return author
+        case .direct(let from, _, _, _, _): return from
+        case .delete(_, let actor, _): return actor
+        }
     }
 }
 

@@ -4,10 +4,18 @@ import Store
 import WireProtocol
 
 extension EmbeddedBroker {
-    public func openSession(user: String, positions: [Position], loop: Int,
+    public func openSession(user: String, issuedAt: Int64?, positions: [Position], loop: Int,
                             completion: @escaping (Result<SessionSnapshot, ProtocolError>) -> Void) {
         submit(loop: loop, completion: completion) { broker, _ in
-            .success(broker.snapshot(user: user, positions: positions))
+            if let refusal = broker.access[user]?.refusal(issuedAt: issuedAt, nowMs: Self.nowMs()) { return .failure(refusal) }
+            return .success(broker.snapshot(user: user, positions: positions))
+        }
+    }
+
+    public func checkAccess(user: String, issuedAt: Int64?, loop: Int, completion: @escaping (Result<Void, ProtocolError>) -> Void) {
+        submit(loop: loop, completion: completion) { broker, _ in
+            if let refusal = broker.access[user]?.refusal(issuedAt: issuedAt, nowMs: Self.nowMs()) { return .failure(refusal) }
+            return .success(())
         }
     }
 

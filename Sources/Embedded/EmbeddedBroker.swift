@@ -55,6 +55,8 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
     /// New direct rooms per sender (tokens per hour); entries whose bucket is full are dropped.
     var newDirectBuckets: [String: TokenBucket] = [:]
     var sessions: [String: Int] = [:]
+    /// Bans and token revocations, by user (only users with a restriction).
+    var access: [String: UserAccess] = [:]
     /// Bytes held by all rooms' recent windows.
     var recentBytesTotal = 0
     /// An edit or delete overwrote text since the last WAL truncation: the WAL still holds
@@ -276,6 +278,10 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
         var loadedBlockCounts: [String: Int] = [:]
         var loadedDirectCounts: [String: Int] = [:]
         var loadedHidden: Set<String> = []
+        var loadedAccess: [String: UserAccess] = [:]
+        for row in try db.userAccess() {
+            loadedAccess[row.user] = UserAccess(bannedUntil: row.bannedUntil, revokedBefore: row.revokedBefore)
+        }
         for record in try db.rooms() {
             guard let kind = RoomKind(rawValue: record.kind) else { throw .corrupt("room \(record.id) kind \(record.kind)") }
             loadedRooms[record.id] = RoomEntry(id: record.id, kind: kind, name: record.name, epoch: record.epoch,
@@ -298,6 +304,7 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
         blockCounts = loadedBlockCounts
         directCounts = loadedDirectCounts
         hidden = loadedHidden
+        access = loadedAccess
         // The windows were dropped with the old room entries.
         recentBytesTotal = 0
     }
@@ -315,6 +322,19 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
 
     func isBlocked(_ a: String, _ b: String) -> Bool {
         blocks.contains(Self.blockKey(a, b)) || blocks.contains(Self.blockKey(b, a))
+    }
+
+    /// Milliseconds since the Unix epoch.
+    static func nowMs() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000 + Int64(now.tv_nsec) / 1_000_000
+    }
+
+    /// Why `user` may not append now (a ban), or nil.
+    func appendRefusal(_ user: String) -> ProtocolError? {
+        guard let restriction = access[user], restriction.isBanned(nowMs: Self.nowMs()) else { return nil }
+        return ProtocolError(.forbidden, "this account is suspended by the platform")
     }
 
     /// Milliseconds since the Unix epoch, never behind the room's last event.

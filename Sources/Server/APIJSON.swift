@@ -41,6 +41,13 @@ enum APIJSON {
                 w.endArray()
                 w.key("more"); w.bool(page.more)
             }
+        case .access(let user, let access):
+            return object { w in
+                w.key("user"); w.string(user)
+                w.key("banned"); w.bool(access.bannedUntil != nil)
+                if let until = access.bannedUntil, until != Int64.max { w.key("bannedUntil"); w.int(until) }
+                if let before = access.revokedBefore { w.key("revokedBefore"); w.int(before) }
+            }
         case .stats(let rooms, let members, let events, let sessions):
             return object { w in
                 w.key("rooms"); w.int(Int64(rooms))

@@ -1,4 +1,5 @@
 import Broker
+import Glibc
 import HTTP1
 import WireProtocol
 
@@ -112,6 +113,42 @@ struct APIRequest {
             if before != nil && after != nil { return .invalid("before and after exclude each other") }
             let anchor: HistoryCommand.Anchor = before.map { .before($0) } ?? after.map { .after($0) } ?? .latest
             return .broker(.history(room: parts[1], anchor: anchor, limit: limit), status: 200)
+        case (3, "users") where parts[2] == "ban":
+            let user = parts[1]
+            guard Identifier.isUserID(user), user != "system" else { return .invalid("not a user id") }
+            switch method {
+            case "PUT":
+                return withBody(optional: true) { json in
+                    switch json["until"] {
+                    case nil, .null?:
+                        return .broker(.setAccess(user: user, .ban(until: nil)), status: 200)
+                    case .int(let value)? where value > 0 && value < 253_402_300_799_000:
+                        return .broker(.setAccess(user: user, .ban(until: value)), status: 200)
+                    default:
+                        return .invalid("until must be a time in milliseconds since the Unix epoch, or absent (until lifted)")
+                    }
+                }
+            case "DELETE":
+                return .broker(.setAccess(user: user, .unban), status: 200)
+            default:
+                methodMismatch = true
+                allowed = "PUT, DELETE"
+                return nil
+            }
+        case (3, "users") where parts[2] == "revoke-tokens":
+            guard expect("POST", method) else { return nil }
+            let user = parts[1]
+            guard Identifier.isUserID(user), user != "system" else { return .invalid("not a user id") }
+            return withBody(optional: true) { json in
+                switch json["before"] {
+                case nil, .null?:
+                    return .broker(.setAccess(user: user, .revokeTokens(before: Self.unixNow())), status: 200)
+                case .int(let value)? where value > 0 && value < 253_402_300_799:
+                    return .broker(.setAccess(user: user, .revokeTokens(before: value)), status: 200)
+                default:
+                    return .invalid("before must be a time in seconds since the Unix epoch, or absent (now)")
+                }
+            }
         case (3, "users") where parts[2] == "disconnect":
             guard expect("POST", method) else { return nil }
             guard Identifier.isUserID(parts[1]) else { return .invalid("not a user id") }
@@ -129,7 +166,9 @@ struct APIRequest {
         return method == wanted
     }
 
-    private func withBody(_ body: (JSONValue) -> Operation) -> Operation {
+    /// `optional`: an empty body counts as `{}`.
+    private func withBody(optional: Bool = false, _ body: (JSONValue) -> Operation) -> Operation {
+        if optional && self.body.isEmpty { return body(.object([])) }
         guard let json = try? JSONParser.parse(self.body, limits: JSONLimits(maxBytes: 1 << 20, maxDepth: 8,
                                                                               maxStringBytes: 64 << 10,
                                                                               maxArrayCount: 100_000, maxObjectCount: 100)),
@@ -137,6 +176,12 @@ struct APIRequest {
             return .invalid("the body must be a JSON object")
         }
         return body(json)
+    }
+
+    static func unixNow() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec)
     }
 
     /// The first value of `name` in a query string, percent-decoded.

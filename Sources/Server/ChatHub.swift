@@ -102,6 +102,14 @@ final class ChatHub: BrokerDelegate, LoopPort {
         }
     }
 
+    func brokerAccessChanged(user: String, access: UserAccess) {
+        let now = ChatSession.unixMilliseconds()
+        for session in sessionsByUser[user] ?? [] {
+            guard let refusal = access.refusal(issuedAt: session.issuedAt, nowMs: now) else { continue }
+            session.connection.closeWebSocket(code: UInt16(refusal.code.value), reason: refusal.message)
+        }
+    }
+
     /// The platform disconnected `user`: close their sessions on this loop with 4102.
     func disconnect(user: String) {
         for session in sessionsByUser[user] ?? [] {

@@ -22,6 +22,8 @@ final class ChatSession {
     /// The user this session is counted for in the per-user limits (from `connect` on).
     private var admitted: String?
     private var expiresAt: Int64 = 0
+    /// The current token's `iat` (a revocation closes sessions of older tokens).
+    private(set) var issuedAt: Int64?
     private var bucket: TokenBucket
     let openedAt: UInt64
     private let sessionID: String
@@ -190,7 +192,9 @@ final class ChatSession {
         admitted = user
         connecting = true
         expiresAt = claims.expiresAt
-        hub.broker.openSession(user: user, positions: command.positions ?? [], loop: hub.loopIndex) { [weak self] result in
+        issuedAt = claims.issuedAt
+        hub.broker.openSession(user: user, issuedAt: claims.issuedAt, positions: command.positions ?? [],
+                               loop: hub.loopIndex) { [weak self] result in
             self?.opened(id, user: user, result)
         }
     }
@@ -205,6 +209,10 @@ final class ChatSession {
         case .failure(let error):
             endAdmission()
             reply(id, .failure(error))
+            // A ban (4102) or a revoked token (4100) ends the connection too.
+            if error.code.category == .connection {
+                connection.closeWebSocket(code: UInt16(error.code.value), reason: error.message)
+            }
         case .success(let snapshot):
             self.user = user
             for state in snapshot.rooms { rooms[state.room] = (state.kind, state.role) }
@@ -234,8 +242,22 @@ final class ChatSession {
                 connection.closeWebSocket(code: RallyCloseCode.authFailed, reason: "the token names another user")
                 return
             }
-            expiresAt = claims.expiresAt
-            reply(id, .success(.refreshed(expiresAt: claims.expiresAt * 1_000)))
+            // The platform may have revoked this token or banned the user since.
+            let channel = connection.channel
+            channel.beginWork()
+            hub.broker.checkAccess(user: user, issuedAt: claims.issuedAt, loop: hub.loopIndex) { [weak self] result in
+                channel.endWork()
+                guard let self, !self.detached else { return }
+                switch result {
+                case .failure(let error):
+                    self.reply(id, .failure(error))
+                    self.connection.closeWebSocket(code: UInt16(error.code.value), reason: error.message)
+                case .success:
+                    self.expiresAt = claims.expiresAt
+                    self.issuedAt = claims.issuedAt
+                    self.reply(id, .success(.refreshed(expiresAt: claims.expiresAt * 1_000)))
+                }
+            }
         }
     }
 

@@ -92,4 +92,6 @@ public enum StoreWrite: Equatable, Sendable {
     /// A participant hides a direct room from their list, or it comes back.
     case hide(user: String, room: String)
     case unhide(user: String, room: String)
+    /// A user's ban and token revocation; both nil removes the row.
+    case setAccess(user: String, bannedUntil: Int64?, revokedBefore: Int64?)
 }

@@ -83,12 +83,19 @@ enum Schema {
     WHERE kind IN ('message', 'edit') AND json_extract(CAST(body AS TEXT), '$.text') <> '';
     """
 
-    /// Direct rooms a participant has hidden from their room list (until the next message).
+    /// Direct rooms a participant has hidden from their room list (until the next message),
+    /// and what the platform restricted per user: a ban (`banned_until` in ms, the largest
+    /// integer for "until lifted") and a time before which the user's tokens are refused.
     static let v3 = """
     CREATE TABLE IF NOT EXISTS hidden_rooms (
         user_id TEXT NOT NULL,
         room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
         PRIMARY KEY (user_id, room_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS user_access (
+        user_id TEXT PRIMARY KEY,
+        banned_until INTEGER,
+        revoked_before INTEGER
     ) WITHOUT ROWID;
     """
 

@@ -49,6 +49,15 @@ extension SQLiteDatabase {
         return out
     }
 
+    public func userAccess() throws(StoreError) -> [(user: String, bannedUntil: Int64?, revokedBefore: Int64?)] {
+        let s = try statement("SELECT user_id, banned_until, revoked_before FROM user_access")
+        var out: [(String, Int64?, Int64?)] = []
+        while try s.step() {
+            out.append((s.text(0) ?? "", s.isNull(1) ? nil : s.int(1), s.isNull(2) ? nil : s.int(2)))
+        }
+        return out
+    }
+
     public func hiddenRooms() throws(StoreError) -> [(user: String, room: String)] {
         let s = try statement("SELECT user_id, room_id FROM hidden_rooms")
         var out: [(String, String)] = []

@@ -31,6 +31,13 @@ extension SQLiteDatabase {
             try statement("DELETE FROM blocks WHERE user_id = ? AND blocked_id = ?").bind(.text(user), .text(blocked)).run()
         case .hide(let user, let room):
             try statement("INSERT OR IGNORE INTO hidden_rooms (user_id, room_id) VALUES (?, ?)").bind(.text(user), .text(room)).run()
+        case .setAccess(let user, nil, nil):
+            try statement("DELETE FROM user_access WHERE user_id = ?").bind(.text(user)).run()
+        case .setAccess(let user, let bannedUntil, let revokedBefore):
+            try statement("""
+                INSERT INTO user_access (user_id, banned_until, revoked_before) VALUES (?, ?, ?)
+                ON CONFLICT (user_id) DO UPDATE SET banned_until = excluded.banned_until, revoked_before = excluded.revoked_before
+                """).bind(.text(user), bannedUntil.map { .int($0) } ?? .null, revokedBefore.map { .int($0) } ?? .null).run()
         case .unhide(let user, let room):
             try statement("DELETE FROM hidden_rooms WHERE user_id = ? AND room_id = ?").bind(.text(user), .text(room)).run()
         }

@@ -110,6 +110,8 @@ public struct ErrorCode: Hashable, Sendable, CustomStringConvertible {
     public static let authFailed = ErrorCode(4100, reason: "auth_failed")
     /// 4101: the token has expired; the connection closes with 4101.
     public static let tokenExpired = ErrorCode(4101, reason: "token_expired")
+    /// 4102: the platform suspended this account; the connection closes with 4102.
+    public static let disconnectedByPlatform = ErrorCode(4102, reason: "disconnected_by_platform")
 
     /// Every code this version defines, in numeric order.
     public static let all: [ErrorCode] = [
@@ -117,7 +119,7 @@ public struct ErrorCode: Hashable, Sendable, CustomStringConvertible {
         notConnected, alreadyConnected,
         notFound, notMember, forbidden, notAuthor, dmNotAllowed, blocked, tooManyRooms, dmDisabled, tooManyBlocks,
         rateLimited, overloaded, unavailable,
-        tooManySessions, authFailed, tokenExpired,
+        tooManySessions, authFailed, tokenExpired, disconnectedByPlatform,
     ]
 
     /// The defined code with this number, or nil.

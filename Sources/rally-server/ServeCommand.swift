@@ -76,6 +76,10 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("jwt-leeway"), help: "Seconds of clock skew allowed around exp and nbf (also for open connections).")
     var jwtLeeway: Int64 = 30
 
+    @Option(name: .customLong("jwt-max-lifetime"),
+            help: "Refuse tokens whose exp - iat is longer than this many seconds (iat then required). Off by default.")
+    var jwtMaxLifetime: Int64?
+
     @Option(name: .customLong("api-key"), help: ArgumentHelp("An API key for /api/ (repeatable); env:NAME reads an environment variable."))
     var apiKeys: [String] = []
 
@@ -158,6 +162,9 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("an --api-key must be at least 16 characters")
         }
         guard (0...3_600).contains(jwtLeeway) else { throw ValidationError("--jwt-leeway must be between 0 and 3600") }
+        if let jwtMaxLifetime, !(60...31_536_000).contains(jwtMaxLifetime) {
+            throw ValidationError("--jwt-max-lifetime must be between 60 seconds and a year")
+        }
         guard (0...(64 << 20)).contains(maxBody) else { throw ValidationError("--max-body must be between 0 and 67108864") }
         guard connectTimeout.isFinite, connectTimeout > 0, connectTimeout <= 300 else {
             throw ValidationError("--connect-timeout must be between 0 and 300 seconds")
@@ -217,7 +224,7 @@ struct ServeCommand: ParsableCommand {
             return nil
         }
         let verifier = try JWTVerifier(JWTVerifierConfiguration(keys: keys, issuer: jwtIssuer, audience: jwtAudience,
-                                                                 leewaySeconds: jwtLeeway))
+                                                                 leewaySeconds: jwtLeeway, maxLifetimeSeconds: jwtMaxLifetime))
         var chat = ChatConfiguration(verifier: verifier)
         chat.tokenLeewaySeconds = jwtLeeway
         chat.devSecret = devSecret

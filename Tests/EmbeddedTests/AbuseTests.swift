@@ -133,3 +133,38 @@ extension AbuseTests {
         #expect(f.broker.recentBytesTotal == 0)
     }
 }
+
+extension AbuseTests {
+    @Test func aBanHoldsAtConnectAtEveryAppendAndAcrossARestart() throws {
+        let path = storePath()
+        defer { removeStore(path) }
+        do {
+            let f = try Fixture(path: path)
+            f.group("g1", [("ana", .member), ("bob", .member)])
+            let sent = try #require(f.send("g1", "bob", "before").value)
+            #expect(f.admin(.setAccess(user: "bob", .ban(until: nil))).value != nil)
+            #expect(f.loop.log.withLock { $0.last } == "access bob banned=true revoked=-")
+            #expect(f.send("g1", "bob", "after").error?.code == .forbidden)
+            #expect(edit(f, "g1", "bob", sent.id, "changed").error?.code == .forbidden)
+            #expect(f.admin(.post(room: "g1", author: "bob", text: "via API", cmid: "p1")).error?.code == .forbidden)
+            let open: Result<SessionSnapshot, ProtocolError> = wait {
+                f.broker.openSession(user: "bob", issuedAt: nil, positions: [], loop: f.index, completion: $0)
+            }
+            #expect(open.error?.code == .disconnectedByPlatform)
+            #expect(f.admin(.setAccess(user: "ana", .revokeTokens(before: 1_000))).value != nil)
+        }
+        let f = try Fixture(path: path)
+        #expect(f.send("g1", "bob", "after restart").error?.code == .forbidden)
+        func open(_ user: String, _ issuedAt: Int64?) -> ProtocolError? {
+            let r: Result<SessionSnapshot, ProtocolError> = wait {
+                f.broker.openSession(user: user, issuedAt: issuedAt, positions: [], loop: f.index, completion: $0)
+            }
+            return r.error
+        }
+        #expect(open("ana", 999)?.code == .authFailed)
+        #expect(open("ana", nil)?.code == .authFailed)
+        #expect(open("ana", 1_000) == nil)
+        #expect(f.admin(.setAccess(user: "bob", .unban)).value != nil)
+        #expect(f.send("g1", "bob", "welcome back").value != nil)
+    }
+}

@@ -21,7 +21,7 @@ import WireProtocol
     func play(_ f: Fixture) throws -> Scene {
         f.group("g1", [("ana", .member), ("bob", .member)])
         let start: Result<SessionSnapshot, ProtocolError> = wait {
-            f.broker.openSession(user: "bob", positions: [], loop: f.index, completion: $0)
+            f.broker.openSession(user: "bob", issuedAt: nil, positions: [], loop: f.index, completion: $0)
         }
         let room = try #require(start.value?.rooms.first)
         let tip = Position(room: "g1", epoch: room.epoch, id: room.last ?? "")
@@ -74,7 +74,7 @@ import WireProtocol
 
     func recover(_ f: Fixture, from tip: Position) throws -> [[UInt8]] {
         let resumed: Result<SessionSnapshot, ProtocolError> = wait {
-            f.broker.openSession(user: "bob", positions: [tip], loop: f.index, completion: $0)
+            f.broker.openSession(user: "bob", issuedAt: nil, positions: [tip], loop: f.index, completion: $0)
         }
         #expect(resumed.value?.rooms.first?.recovered == true)
         return try #require(resumed.value?.replay)

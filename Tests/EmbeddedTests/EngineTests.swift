@@ -35,6 +35,10 @@ final class RecordingLoop: LoopPort, BrokerDelegate, @unchecked Sendable {
     func markLost() { log.withLock { $0.append("lost") } }
 
     func brokerWillDeliver() {}
+
+    func brokerAccessChanged(user: String, access: UserAccess) {
+        log.withLock { $0.append("access \(user) banned=\(access.bannedUntil != nil) revoked=\(access.revokedBefore.map(String.init) ?? "-")") }
+    }
 }
 
 /// Calls `body` with a completion and waits for it (tests only).
@@ -215,14 +219,14 @@ extension Result {
         let f = try Fixture { $0.recoveryMaxEvents = 5 }
         f.group("g1", [("ana", .member), ("bob", .member)])
         let start: Result<SessionSnapshot, ProtocolError> = wait {
-            f.broker.openSession(user: "bob", positions: [], loop: f.index, completion: $0)
+            f.broker.openSession(user: "bob", issuedAt: nil, positions: [], loop: f.index, completion: $0)
         }
         guard let room = start.value?.rooms.first else { Issue.record("no room"); return }
         let tip = Position(room: "g1", epoch: room.epoch, id: room.last ?? "")
         var sent: [String] = []
         for i in 0..<3 { sent.append(f.send("g1", "ana", "m\(i)").value?.id ?? "") }
         let resumed: Result<SessionSnapshot, ProtocolError> = wait {
-            f.broker.openSession(user: "bob", positions: [tip], loop: f.index, completion: $0)
+            f.broker.openSession(user: "bob", issuedAt: nil, positions: [tip], loop: f.index, completion: $0)
         }
         #expect(resumed.value?.rooms.first?.recovered == true)
         let replayed = (resumed.value?.replay ?? []).compactMap { frame -> String? in
@@ -233,14 +237,14 @@ extension Result {
         // Another epoch, an unknown id, or a gap over the cap: recovered false, nothing replayed.
         for position in [Position(room: "g1", epoch: "other", id: tip.id), Position(room: "g1", epoch: room.epoch, id: "nope")] {
             let r: Result<SessionSnapshot, ProtocolError> = wait {
-                f.broker.openSession(user: "bob", positions: [position], loop: f.index, completion: $0)
+                f.broker.openSession(user: "bob", issuedAt: nil, positions: [position], loop: f.index, completion: $0)
             }
             #expect(r.value?.rooms.first?.recovered == false)
             #expect(r.value?.replay.isEmpty == true)
         }
         for i in 0..<5 { _ = f.send("g1", "ana", "more \(i)") }
         let tooOld: Result<SessionSnapshot, ProtocolError> = wait {
-            f.broker.openSession(user: "bob", positions: [tip], loop: f.index, completion: $0)
+            f.broker.openSession(user: "bob", issuedAt: nil, positions: [tip], loop: f.index, completion: $0)
         }
         #expect(tooOld.value?.rooms.first?.recovered == false)
     }

@@ -18,7 +18,7 @@ import WireProtocol
         var positions: [Role: Position] = [:]
         for role in Self.roles {
             let start: Result<SessionSnapshot, ProtocolError> = wait {
-                f.broker.openSession(user: "reader-\(role.rawValue)", positions: [], loop: f.index, completion: $0)
+                f.broker.openSession(user: "reader-\(role.rawValue)", issuedAt: nil, positions: [], loop: f.index, completion: $0)
             }
             let state = try #require(start.value?.rooms.first)
             positions[role] = Position(room: "r", epoch: state.epoch, id: state.last ?? "")
@@ -30,7 +30,7 @@ import WireProtocol
         for role in Self.roles {
             let reader = "reader-\(role.rawValue)"
             let replay: Result<SessionSnapshot, ProtocolError> = wait {
-                f.broker.openSession(user: reader, positions: [positions[role]!], loop: f.index, completion: $0)
+                f.broker.openSession(user: reader, issuedAt: nil, positions: [positions[role]!], loop: f.index, completion: $0)
             }
             let replayed = (replay.value?.replay ?? []).compactMap { frame -> Event? in
                 guard case .success(.push(.event(let e))) = WireDecoder.decodeServerFrame(frame) else { return nil }

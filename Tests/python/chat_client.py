@@ -314,6 +314,7 @@ def mint(key, user, alg="HS256", exp_in=3600, kid=None, headers=None, **claims):
     if exp_in is not None:
         payload["exp"] = now + exp_in
     payload.update(claims)
+    payload = {k: v for k, v in payload.items() if v is not None}   # iat=None: no iat at all
     hdr = dict(headers or {})
     if kid is not None:
         hdr["kid"] = kid

@@ -1263,6 +1263,73 @@ def test_announcement_followers_see_member_counts_not_names(chat):
     run(main(), 20)
 
 
+def test_ban_closes_sessions_refuses_connect_and_appends(chat):
+    s = chat()
+    make_room(s.port, "g", "group", [("a", "member"), ("b", "member")])
+
+    async def main():
+        b = await ChatClient.open(s.port, tok("b"), label="b")
+        try:
+            status, body = api(s.port, "PUT", "/api/users/b/ban")
+            assert (status, body) == (200, {"user": "b", "banned": True}), body
+            assert await b.wait_closed() == 4102 and b.close_reason == "disconnected_by_platform"
+            again = await ChatClient.open(s.port, label="b-again")
+            err = await again.error("connect", token=tok("b"))
+            assert (err["code"], err["reason"]) == (4102, "disconnected_by_platform"), err
+            assert await again.wait_closed() == 4102
+            status, body = api(s.port, "POST", "/api/rooms/g/messages", {"text": "as b", "cmid": "x", "author": "b"})
+            assert status == 403, body
+            status, body = api(s.port, "DELETE", "/api/users/b/ban")
+            assert (status, body) == (200, {"user": "b", "banned": False}), body
+            back = await ChatClient.open(s.port, tok("b"), label="b-back")
+            await back.send("g", "I am back", "back-1")
+            await back.close()
+            # a ban with an end: refused before it, admitted after it
+            until = int(time.time() * 1000) + 1500
+            status, body = api(s.port, "PUT", "/api/users/b/ban", {"until": until})
+            assert (status, body["bannedUntil"]) == (200, until), body
+            early = await ChatClient.open(s.port, label="b-early")
+            assert (await early.error("connect", token=tok("b")))["code"] == 4102
+            await asyncio.sleep(max(0, until / 1000 - time.time()) + 0.2)
+            late = await ChatClient.open(s.port, tok("b"), label="b-late")
+            await late.close()
+            for bad in ({"until": "tomorrow"}, {"until": 1.5}, {"until": -5}):
+                assert api(s.port, "PUT", "/api/users/b/ban", bad)[0] == 400, bad
+        finally:
+            await close_all([b])
+    run(main(), 30)
+
+
+def test_revoked_tokens_and_maximum_lifetime(chat):
+    s = chat("--jwt-max-lifetime", "7200")
+    make_room(s.port, "g", "group", [("a", "member")])
+    old = tok("a", iat=int(time.time()) - 600)
+
+    async def main():
+        a = await ChatClient.open(s.port, old, label="a-old")
+        try:
+            status, body = api(s.port, "POST", "/api/users/a/revoke-tokens")
+            assert status == 200 and body["revokedBefore"] >= int(time.time()) - 5, body
+            assert await a.wait_closed() == 4100 and a.close_reason == "auth_failed"
+            c = await ChatClient.open(s.port, label="a-retry")
+            err = await c.error("connect", token=old)
+            assert (err["code"], err["reason"]) == (4100, "auth_failed"), err
+            fresh = await ChatClient.open(s.port, tok("a", iat=int(time.time()) + 1), label="a-fresh")
+            # refresh with a revoked token is refused and ends the session
+            err = await fresh.error("refresh", token=old)
+            assert err["code"] == 4100, err
+            assert await fresh.wait_closed() == 4100
+            # --jwt-max-lifetime 7200: iat required, exp - iat at most two hours
+            for bad in (tok("a", exp_in=7200 + 600, iat=int(time.time()) + 1),
+                        mint(TEST_SECRET, "a", kid=TEST_KID, iat=None)):
+                c = await ChatClient.open(s.port, label="a-bad")
+                err = await c.error("connect", token=bad)
+                assert err["code"] == 4100, err
+        finally:
+            await a.close()
+    run(main(), 20)
+
+
 def test_role_changes_and_room_deletion_pushed_live(chat):
     s = chat()
     make_room(s.port, "g", "group", [("a", "member"), ("f", "follower")])

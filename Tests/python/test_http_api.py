@@ -727,6 +727,25 @@ def test_disconnect_without_sessions_and_bad_user(api):
     assert api.error_code(response) == "invalid_request"
 
 
+def test_ban_unban_and_revoke_tokens(api):
+    user = api.unique("banned")
+    assert api.call("PUT", f"/api/users/{user}/ban", None, 200).json() == {"user": user, "banned": True}
+    until = int(time.time() * 1000) + 3_600_000
+    assert api.call("PUT", f"/api/users/{user}/ban", {"until": until}, 200).json() == \
+        {"user": user, "banned": True, "bannedUntil": until}
+    body = api.call("POST", f"/api/users/{user}/revoke-tokens", {"before": 1_700_000_000}, 200).json()
+    assert body["revokedBefore"] == 1_700_000_000 and body["banned"] is True
+    # the revocation time only moves forward
+    assert api.call("POST", f"/api/users/{user}/revoke-tokens", {"before": 1_600_000_000}, 200).json()["revokedBefore"] == 1_700_000_000
+    assert api.call("DELETE", f"/api/users/{user}/ban", None, 200).json() == \
+        {"user": user, "banned": False, "revokedBefore": 1_700_000_000}
+    for bad in ({"until": "soon"}, {"until": 0}, {"until": 1.5}, [1]):
+        assert api.error_code(api.call("PUT", f"/api/users/{user}/ban", bad, 400)) == "invalid_request"
+    assert api.error_code(api.call("POST", f"/api/users/{user}/revoke-tokens", {"before": "x"}, 400)) == "invalid_request"
+    assert api.error_code(api.call("PUT", "/api/users/a%20b/ban", None, 400)) == "invalid_request"
+    assert api.call("GET", f"/api/users/{user}/ban", None, 405).headers.get("Allow") == "PUT, DELETE"
+
+
 # ------------------------------------------------------------------ HTTP/1.1 behaviour
 
 def test_keep_alive_sequential_requests(api):

@@ -1,3 +1,4 @@
+import Synchronization
 import WireProtocol
 
 /// How a broker reaches one event loop: runs tasks on it, first in, first out.
@@ -128,10 +129,62 @@ public struct SessionSnapshot: @unchecked Sendable {
     public var rooms: [RoomState]
     /// Push frames to send right after the `connect` reply, in order (recovered events).
     public var replay: [[UInt8]]
+    /// Set when some rooms' missed events must first be read from the store: their
+    /// `recovered` is decided then. Meanwhile the session is subscribed and must hold its live
+    /// events (and its `connect` reply) until the recovery resolves, to keep the order.
+    public var pending: PendingRecovery?
 
-    public init(rooms: [RoomState], replay: [[UInt8]]) {
+    public init(rooms: [RoomState], replay: [[UInt8]], pending: PendingRecovery? = nil) {
         self.rooms = rooms
         self.replay = replay
+        self.pending = pending
+    }
+}
+
+/// The rest of a session's recovery, read from the store off the broker's ordering thread.
+/// Resolved once, on the session's loop; `onResolved` may be set before or after.
+public final class PendingRecovery: @unchecked Sendable {
+    /// Per room whose recovery was pending: whether it was recovered.
+    public struct Outcome: Sendable {
+        public var recovered: [String: Bool]
+        /// Frames of the recovered rooms, each room's in log order.
+        public var replay: [[UInt8]]
+
+        public init(recovered: [String: Bool], replay: [[UInt8]]) {
+            self.recovered = recovered
+            self.replay = replay
+        }
+    }
+
+    /// Locked, though the broker resolves it on the session's loop: a test's stand-in loop
+    /// may resolve it from another thread. The waiter runs outside the lock.
+    private struct State: @unchecked Sendable {
+        var outcome: Outcome?
+        var waiter: ((Outcome) -> Void)?
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Sets the outcome (the first one counts) and runs the waiter, if one is set.
+    public func resolve(_ outcome: Outcome) {
+        let taken = state.withLock { state -> State in
+            guard state.outcome == nil else { return State() }
+            state.outcome = outcome
+            defer { state.waiter = nil }
+            return State(outcome: nil, waiter: state.waiter)
+        }
+        taken.waiter?(outcome)
+    }
+
+    /// `body` runs once the outcome is known: at once if it is, else on `resolve`'s thread.
+    public func onResolved(_ body: @escaping (Outcome) -> Void) {
+        let known = state.withLock { state -> State in
+            if state.outcome == nil { state.waiter = body }
+            return State(outcome: state.outcome, waiter: nil)
+        }
+        if let outcome = known.outcome { body(outcome) }
     }
 }
 

@@ -66,33 +66,6 @@ extension Event {
     }
 }
 
-extension EmbeddedBroker {
-    /// Stored events (text-less) in their current state, in the order given.
-    func currentEvents(_ stored: [StoredEvent], room: String) throws -> [Event] {
-        guard let first = stored.first, let last = stored.last else { return [] }
-        let range = min(first.seq, last.seq)...max(first.seq, last.seq)
-        var texts = try db.messages(room: room, seqIn: range).mapValues(CurrentText.init)
-        var events: [Event] = []
-        events.reserveCapacity(stored.count)
-        for record in stored {
-            guard case .success(.push(.event(let event))) = WireDecoder.decodeServerFrame(record.body) else {
-                throw StoreError.corrupt("event \(record.id) of \(room) cannot be read")
-            }
-            guard let subject = event.body.textSubject(eventID: event.id) else {
-                events.append(event)
-                continue
-            }
-            if texts[subject] == nil, let target = try db.message(room: room, id: subject) {
-                texts[subject] = CurrentText(target)
-            }
-            // A message row always exists for a message or edit event; without one the text
-            // is unknown, and a tombstone shows nothing rather than something wrong.
-            events.append(event.showing(texts[subject] ?? .deleted))
-        }
-        return events
-    }
-}
-
 extension RoomEntry {
     /// Re-renders the recent window's frames that show message `subject`'s text (the message
     /// and its edits) with `current`, so a replay from memory is as clean as one from the

@@ -5,6 +5,14 @@ import WireProtocol
 
 extension EmbeddedBroker {
     public func admin(_ operation: AdminOperation, loop: Int, completion: @escaping (Result<AdminResult, ProtocolError>) -> Void) {
+        // History is read by a reader thread, like a member's.
+        if case .history(let roomID, let anchor, let limit) = operation {
+            return submitRead(loop: loop, completion: completion) { broker in
+                guard let room = broker.rooms[roomID] else { return .failure(ProtocolError(.notFound, "no such room")) }
+                let view = room.view
+                return .success { reader in reader.page(view, anchor: anchor, limit: limit, role: nil).map { .history($0) } }
+            }
+        }
         submit(loop: loop, completion: completion) { broker, outcome in
             broker.perform(operation, outcome: &outcome)
         }
@@ -89,9 +97,9 @@ extension EmbeddedBroker {
             if let author, let refusal = appendRefusal(author) { return .failure(refusal) }
             return postMessage(room, author: author ?? "system", text: text, cmid: cmid, replyTo: nil,
                                asPlatform: true, outcome: &outcome).map { .appended($0) }
-        case .history(let roomID, let anchor, let limit):
-            guard let room = rooms[roomID] else { return .failure(ProtocolError(.notFound, "no such room")) }
-            return page(room, anchor: anchor, limit: limit, role: nil).map { .history($0) }
+        case .history:
+            // Only `prepare` (start-up seeding) gets here; `admin` sends history to a reader.
+            return .failure(ProtocolError(.unavailable, "history is not served during start-up"))
         case .setAccess(let user, let change):
             guard Identifier.isUserID(user), user != "system" else {
                 return .failure(ProtocolError(.invalidArgument, "not a user id", field: "user"))

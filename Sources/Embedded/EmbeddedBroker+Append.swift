@@ -242,13 +242,6 @@ extension EmbeddedBroker {
         Rights.minimumRole(for: .seeMembers, in: kind)
     }
 
-    /// `event` as a member with `role` sees it: membership events reduced to the count below
-    /// the `.seeMembers` right.
-    func view(_ event: Event, kind: RoomKind, role: Role) -> Event {
-        guard event.namesMember, !Rights.allows(.seeMembers, role: role, in: kind) else { return event }
-        return event.countingMembers
-    }
-
     /// Drops the new-direct-room buckets that have refilled (they hold nothing a new one
     /// would not), so the map stays bounded by the users who opened conversations lately.
     func forgetFullDirectBuckets(now: UInt64) {

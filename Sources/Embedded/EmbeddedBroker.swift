@@ -29,6 +29,8 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
     let configuration: EmbeddedConfiguration
     let db: SQLiteDatabase
     let dmPolicy: DirectMessagePolicy
+    /// Reads of the store off the engine thread.
+    let readers: ReaderPool
     private let jobs = Mutex<(queue: [Job], stopping: Bool)>(([], false))
     /// Deliveries of the batch being committed, per loop: sent as one task per loop.
     private var outbox: [[() -> Void]] = []
@@ -68,6 +70,8 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
         self.configuration = configuration
         db = try SQLiteDatabase.openStore(path: configuration.path)
         dmPolicy = DirectMessagePolicy(memberToMemberAllowed: configuration.directMessages == .membersAndLeaders)
+        readers = try ReaderPool(path: configuration.path, count: configuration.readerThreads,
+                                 capacity: configuration.readerQueueCapacity)
         try load()
     }
 
@@ -75,6 +79,7 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
     public func start() {
         guard !started else { return }
         started = true
+        readers.start()
         let thread = Thread { [self] in run() }
         thread.name = "rally-engine"
         thread.start()
@@ -90,6 +95,7 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
         guard !already else { return }
         wakeup.signal()
         finished.wait()
+        readers.stop()
         // The loops' hubs hold this broker; dropping them here breaks the cycle.
         loops = []
     }
@@ -127,6 +133,45 @@ public final class EmbeddedBroker: Broker, @unchecked Sendable {
         if !accepted {
             answer(loop: loop) { completion(.failure(ProtocolError(.overloaded, "server busy; retry", retryAfterMs: 500))) }
         }
+    }
+
+    /// Queues a job whose answer is read from the store by a reader thread: `body` checks on
+    /// the engine (rights, the tip) and returns the read; the read starts after the batch
+    /// committed, so it sees everything the engine had decided when it took its view.
+    func submitRead<T>(loop: Int, completion: @escaping (Result<T, ProtocolError>) -> Void,
+                       _ body: @escaping (EmbeddedBroker) -> Result<(StoreReader) -> Result<T, ProtocolError>, ProtocolError>) {
+        let unavailable = ProtocolError(.unavailable, "the store failed; retry", retryAfterMs: 1_000)
+        let accepted = enqueue({ broker in
+            var outcome = Outcome()
+            switch body(broker) {
+            case .failure(let error):
+                outcome.onCommit.append { broker.answer(loop: loop) { completion(.failure(error)) } }
+            case .success(let read):
+                outcome.onCommit.append {
+                    let queued = broker.readers.submit { reader in
+                        let result = read(reader)
+                        broker.answerFromReader(loop: loop) { completion(result) }
+                    }
+                    if !queued {
+                        broker.answer(loop: loop) {
+                            completion(.failure(ProtocolError(.overloaded, "too many reads queued; retry", retryAfterMs: 500)))
+                        }
+                    }
+                }
+            }
+            outcome.onFailure = { broker.answer(loop: loop) { completion(.failure(unavailable)) } }
+            return outcome
+        }, fail: { [self] in answer(loop: loop) { completion(.failure(unavailable)) } })
+        if !accepted {
+            answer(loop: loop) { completion(.failure(ProtocolError(.overloaded, "server busy; retry", retryAfterMs: 500))) }
+        }
+    }
+
+    /// Runs `task` on a loop from a reader thread (the loops are fixed once started).
+    func answerFromReader(loop: Int, _ task: @escaping () -> Void) {
+        guard loops.indices.contains(loop) else { return }
+        let target = loops[loop]
+        if !target.port.submit(task) { target.port.markLost() }
     }
 
     /// Runs `task` on a loop. During a batch, tasks are collected and leave as one task per

@@ -54,6 +54,16 @@ final class RoomEntry {
         return delta
     }
 
+    /// Where event `id` is in the window, in O(1): the engine makes ids `"<at>-<seq>"` (opaque
+    /// to clients, but its own), so the seq gives the place and the id confirms it.
+    func windowIndex(of id: String) -> Int? {
+        guard let first = recent.first, let dash = id.lastIndex(of: "-"),
+              let seq = Int64(id[id.index(after: dash)...]) else { return nil }
+        let index = Int(seq - first.seq)
+        guard recent.indices.contains(index), recent[index].id == id else { return nil }
+        return index
+    }
+
     /// Drops the whole window; returns the bytes released.
     func forgetRecent() -> Int {
         let released = recentBytes
@@ -97,6 +107,11 @@ public struct EmbeddedConfiguration: Sendable {
     public var recoveryMaxBytesPerSession = 512 << 10
     /// Requests the engine may hold; beyond, callers get 3001 overloaded.
     public var queueCapacity = 50_000
+    /// Reader threads (history, recovery from the store, unread counts), each with its own
+    /// read-only connection, and the reads they may hold queued (beyond: 3001 overloaded, or
+    /// `recovered: false` for a recovery).
+    public var readerThreads = 2
+    public var readerQueueCapacity = 4_096
     /// Group and announcement rooms a user may be in (2006 beyond). Direct rooms do not count:
     /// someone else opening a conversation must not fill the recipient's quota.
     public var roomsPerUser = 1_000

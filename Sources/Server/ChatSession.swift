@@ -32,6 +32,8 @@ final class ChatSession {
     private var backlog: [(frame: [UInt8], live: Bool)] = []
     private var liveBacklogBytes = 0
     private var pumping = false
+    /// Signed in and subscribed, but the recovery is still being read: every frame waits.
+    private var holding = false
 
     init(connection: Connection, hub: ChatHub) {
         self.connection = connection
@@ -200,7 +202,11 @@ final class ChatSession {
     }
 
     private func opened(_ id: String, user: String, _ result: Result<SessionSnapshot, ProtocolError>) {
-        connecting = false
+        if case .success(let snapshot) = result, snapshot.pending != nil {
+            // Still connecting until the store's part of the recovery is read.
+        } else {
+            connecting = false
+        }
         guard connection.channel.isOpen else {
             if case .success = result { hub.broker.closeSession(user: user, loop: hub.loopIndex) }
             return
@@ -217,11 +223,34 @@ final class ChatSession {
             self.user = user
             for state in snapshot.rooms { rooms[state.room] = (state.kind, state.role) }
             hub.register(self, user: user, rooms: snapshot.rooms.map(\.room))
-            let connected = ConnectedResult(user: user, session: sessionID, serverTime: Self.unixMilliseconds(),
-                                            rooms: snapshot.rooms, limits: hub.configuration.limits)
-            reply(id, .success(.connected(connected)))
-            if !snapshot.replay.isEmpty { replay(snapshot.replay) }
+            guard let pending = snapshot.pending else {
+                return finishConnect(id, rooms: snapshot.rooms, replay: snapshot.replay)
+            }
+            // Subscribed already, so nothing published from now on is missed; held (with the
+            // reply) until the store's part of the replay is read, so nothing overtakes it.
+            holding = true
+            pending.onResolved { [weak self] outcome in
+                guard let self, !self.detached else { return }
+                self.holding = false
+                self.connecting = false
+                var rooms = snapshot.rooms
+                for index in rooms.indices {
+                    if let recovered = outcome.recovered[rooms[index].room] { rooms[index].recovered = recovered }
+                }
+                self.finishConnect(id, rooms: rooms, replay: snapshot.replay + outcome.replay)
+            }
         }
+    }
+
+    /// The `connect` reply, then the replay, then whatever live frames were held meanwhile.
+    private func finishConnect(_ id: String, rooms: [RoomState], replay frames: [[UInt8]]) {
+        guard let user else { return }
+        let connected = ConnectedResult(user: user, session: sessionID, serverTime: Self.unixMilliseconds(),
+                                        rooms: rooms, limits: hub.configuration.limits)
+        reply(id, .success(.connected(connected)))
+        guard !frames.isEmpty || !backlog.isEmpty else { return }
+        backlog = frames.map { (WebSocketFrames.text($0), false) } + backlog
+        pump()
     }
 
     /// The session no longer counts against its user's limit (closed, or its connect failed).
@@ -275,7 +304,7 @@ final class ChatSession {
     /// An event for this session: sent at once, or queued behind a replay still in progress.
     func deliver(_ chunk: ByteChunk) {
         guard !detached else { return }
-        guard backlog.isEmpty else {
+        guard backlog.isEmpty && !holding else {
             enqueue(Array(chunk.bytes), live: true)
             return
         }
@@ -285,11 +314,6 @@ final class ChatSession {
     /// Recovery is paced: a replay of up to the recovery cap (1 MiB) would otherwise land in
     /// the outbound queue at once and could push a slow reader over its limit. Frames go out
     /// while less than `pacingWindow` bytes are queued; the rest waits for the queue to drain.
-    private func replay(_ frames: [[UInt8]]) {
-        for frame in frames { enqueue(WebSocketFrames.text(frame), live: false) }
-        pump()
-    }
-
     static let pacingWindow = 128 << 10
 
     /// Queues a frame behind the replay. The replay itself is bounded by the engine (the
@@ -308,7 +332,7 @@ final class ChatSession {
 
     private func pump() {
         pumping = false
-        guard !detached else { return }
+        guard !detached, !holding else { return }
         var sent = 0
         while sent < backlog.count && connection.queuedBytes < Self.pacingWindow && !detached {
             connection.sendRawFrame(backlog[sent].frame)
@@ -339,7 +363,7 @@ final class ChatSession {
 
     /// A push for this session alone, in order with the events (behind a replay in progress).
     private func push(_ payload: [UInt8]) {
-        if backlog.isEmpty {
+        if backlog.isEmpty && !holding {
             connection.sendText(payload)
         } else {
             enqueue(WebSocketFrames.text(payload), live: true)

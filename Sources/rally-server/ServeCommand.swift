@@ -113,6 +113,13 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("blocks-max"), help: "Users one user may block.")
     var blocksMax: Int = 1_000
 
+    @Option(name: .customLong("recent-events"),
+            help: "Recent events per room kept in memory for recovery (older recoveries are read from the store).")
+    var recentEvents: Int = 1_000
+
+    @Option(name: .customLong("reader-threads"), help: "Threads reading the store (history, recovery, unread counts).")
+    var readerThreads: Int = 2
+
     @Option(name: .customLong("sessions-per-user"),
             help: "Sessions one user may have open on this instance; the newest beyond is refused (4006).")
     var sessionsPerUser: Int = 16
@@ -154,6 +161,9 @@ struct ServeCommand: ParsableCommand {
         guard (1...1_000_000).contains(directRoomsMax), (1...100_000).contains(newDirectRoomsPerHour),
               (1...100_000).contains(blocksMax) else {
             throw ValidationError("--direct-rooms-max must be 1-1000000, --new-dms-per-hour and --blocks-max 1-100000")
+        }
+        guard (1...100_000).contains(recentEvents), (1...64).contains(readerThreads) else {
+            throw ValidationError("--recent-events must be 1-100000 and --reader-threads 1-64")
         }
         guard (1...10_000).contains(sessionsPerUser) else {
             throw ValidationError("--sessions-per-user must be between 1 and 10000")
@@ -242,6 +252,8 @@ struct ServeCommand: ParsableCommand {
         embedded.directRoomsPerUser = directRoomsMax
         embedded.newDirectRoomsPerHour = newDirectRoomsPerHour
         embedded.blocksPerUser = blocksMax
+        embedded.recentEventsPerRoom = recentEvents
+        embedded.readerThreads = readerThreads
         embedded.directMessages = dmPolicy == "leaders" ? .leadersOnly : .membersAndLeaders
         let broker = try EmbeddedBroker(configuration: embedded)
         if dev {

@@ -147,18 +147,14 @@ extension AbuseTests {
             #expect(f.send("g1", "bob", "after").error?.code == .forbidden)
             #expect(edit(f, "g1", "bob", sent.id, "changed").error?.code == .forbidden)
             #expect(f.admin(.post(room: "g1", author: "bob", text: "via API", cmid: "p1")).error?.code == .forbidden)
-            let open: Result<SessionSnapshot, ProtocolError> = wait {
-                f.broker.openSession(user: "bob", issuedAt: nil, positions: [], loop: f.index, completion: $0)
-            }
+            let open = f.session("bob", issuedAt: nil, positions: [])
             #expect(open.error?.code == .disconnectedByPlatform)
             #expect(f.admin(.setAccess(user: "ana", .revokeTokens(before: 1_000))).value != nil)
         }
         let f = try Fixture(path: path)
         #expect(f.send("g1", "bob", "after restart").error?.code == .forbidden)
         func open(_ user: String, _ issuedAt: Int64?) -> ProtocolError? {
-            let r: Result<SessionSnapshot, ProtocolError> = wait {
-                f.broker.openSession(user: user, issuedAt: issuedAt, positions: [], loop: f.index, completion: $0)
-            }
+            let r = f.session(user, issuedAt: issuedAt, positions: [])
             return r.error
         }
         #expect(open("ana", 999)?.code == .authFailed)

@@ -20,9 +20,7 @@ import WireProtocol
 
     func play(_ f: Fixture) throws -> Scene {
         f.group("g1", [("ana", .member), ("bob", .member)])
-        let start: Result<SessionSnapshot, ProtocolError> = wait {
-            f.broker.openSession(user: "bob", issuedAt: nil, positions: [], loop: f.index, completion: $0)
-        }
+        let start = f.session("bob", issuedAt: nil, positions: [])
         let room = try #require(start.value?.rooms.first)
         let tip = Position(room: "g1", epoch: room.epoch, id: room.last ?? "")
         let liveBefore = f.loop.frames.withLock { $0.count }
@@ -73,9 +71,7 @@ import WireProtocol
     }
 
     func recover(_ f: Fixture, from tip: Position) throws -> [[UInt8]] {
-        let resumed: Result<SessionSnapshot, ProtocolError> = wait {
-            f.broker.openSession(user: "bob", issuedAt: nil, positions: [tip], loop: f.index, completion: $0)
-        }
+        let resumed = f.session("bob", issuedAt: nil, positions: [tip])
         #expect(resumed.value?.rooms.first?.recovered == true)
         return try #require(resumed.value?.replay)
     }

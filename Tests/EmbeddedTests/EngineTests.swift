@@ -97,6 +97,29 @@ final class Fixture {
         wait { broker.append(.message(room: room, author: author, text: text, cmid: cmid, replyTo: nil), loop: index, completion: $0) }
     }
 
+    /// Opens a session and waits for its whole recovery (the part read from the store too):
+    /// the snapshot as the session finally sees it.
+    func session(_ user: String, issuedAt: Int64? = nil, positions: [Position] = []) -> Result<SessionSnapshot, ProtocolError> {
+        let opened: Result<SessionSnapshot, ProtocolError> = wait {
+            broker.openSession(user: user, issuedAt: issuedAt, positions: positions, loop: index, completion: $0)
+        }
+        guard case .success(var snapshot) = opened, let pending = snapshot.pending else { return opened }
+        let done = DispatchSemaphore(value: 0)
+        let box = Mutex<PendingRecovery.Outcome?>(nil)
+        pending.onResolved { outcome in
+            box.withLock { $0 = outcome }
+            done.signal()
+        }
+        done.wait()
+        let outcome = box.withLock { $0! }
+        for index in snapshot.rooms.indices {
+            if let recovered = outcome.recovered[snapshot.rooms[index].room] { snapshot.rooms[index].recovered = recovered }
+        }
+        snapshot.replay += outcome.replay
+        snapshot.pending = nil
+        return .success(snapshot)
+    }
+
     func group(_ id: String, kind: RoomKind = .group, _ members: [(String, Role)]) {
         admin(.createRoom(id: id, kind: kind, name: id))
         admin(.putMembers(room: id, members: members.map { (user: $0.0, role: $0.1) }))
@@ -218,16 +241,12 @@ extension Result {
     @Test func recoveryReplaysExactlyWhatWasMissedOrSaysNotRecovered() throws {
         let f = try Fixture { $0.recoveryMaxEvents = 5 }
         f.group("g1", [("ana", .member), ("bob", .member)])
-        let start: Result<SessionSnapshot, ProtocolError> = wait {
-            f.broker.openSession(user: "bob", issuedAt: nil, positions: [], loop: f.index, completion: $0)
-        }
+        let start = f.session("bob", issuedAt: nil, positions: [])
         guard let room = start.value?.rooms.first else { Issue.record("no room"); return }
         let tip = Position(room: "g1", epoch: room.epoch, id: room.last ?? "")
         var sent: [String] = []
         for i in 0..<3 { sent.append(f.send("g1", "ana", "m\(i)").value?.id ?? "") }
-        let resumed: Result<SessionSnapshot, ProtocolError> = wait {
-            f.broker.openSession(user: "bob", issuedAt: nil, positions: [tip], loop: f.index, completion: $0)
-        }
+        let resumed = f.session("bob", issuedAt: nil, positions: [tip])
         #expect(resumed.value?.rooms.first?.recovered == true)
         let replayed = (resumed.value?.replay ?? []).compactMap { frame -> String? in
             guard case .success(.push(.event(let e))) = WireDecoder.decodeServerFrame(frame) else { return nil }
@@ -236,16 +255,12 @@ extension Result {
         #expect(replayed == sent)
         // Another epoch, an unknown id, or a gap over the cap: recovered false, nothing replayed.
         for position in [Position(room: "g1", epoch: "other", id: tip.id), Position(room: "g1", epoch: room.epoch, id: "nope")] {
-            let r: Result<SessionSnapshot, ProtocolError> = wait {
-                f.broker.openSession(user: "bob", issuedAt: nil, positions: [position], loop: f.index, completion: $0)
-            }
+            let r = f.session("bob", issuedAt: nil, positions: [position])
             #expect(r.value?.rooms.first?.recovered == false)
             #expect(r.value?.replay.isEmpty == true)
         }
         for i in 0..<5 { _ = f.send("g1", "ana", "more \(i)") }
-        let tooOld: Result<SessionSnapshot, ProtocolError> = wait {
-            f.broker.openSession(user: "bob", issuedAt: nil, positions: [tip], loop: f.index, completion: $0)
-        }
+        let tooOld = f.session("bob", issuedAt: nil, positions: [tip])
         #expect(tooOld.value?.rooms.first?.recovered == false)
     }
 

@@ -17,9 +17,7 @@ import WireProtocol
         f.admin(.putMembers(room: "r", members: Self.roles.map { (user: "reader-\($0.rawValue)", role: $0) }))
         var positions: [Role: Position] = [:]
         for role in Self.roles {
-            let start: Result<SessionSnapshot, ProtocolError> = wait {
-                f.broker.openSession(user: "reader-\(role.rawValue)", issuedAt: nil, positions: [], loop: f.index, completion: $0)
-            }
+            let start = f.session("reader-\(role.rawValue)", issuedAt: nil, positions: [])
             let state = try #require(start.value?.rooms.first)
             positions[role] = Position(room: "r", epoch: state.epoch, id: state.last ?? "")
         }
@@ -29,9 +27,7 @@ import WireProtocol
         var out: [Role: [Event]] = [:]
         for role in Self.roles {
             let reader = "reader-\(role.rawValue)"
-            let replay: Result<SessionSnapshot, ProtocolError> = wait {
-                f.broker.openSession(user: reader, issuedAt: nil, positions: [positions[role]!], loop: f.index, completion: $0)
-            }
+            let replay = f.session(reader, issuedAt: nil, positions: [positions[role]!])
             let replayed = (replay.value?.replay ?? []).compactMap { frame -> Event? in
                 guard case .success(.push(.event(let e))) = WireDecoder.decodeServerFrame(frame) else { return nil }
                 return e

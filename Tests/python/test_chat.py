@@ -681,11 +681,13 @@ def test_recovery_cap_1_mib(chat):
     run(main(), 30)
 
 
-def test_recovery_during_continuous_traffic(chat):
+@pytest.mark.parametrize("window", ["memory", "store"])
+def test_recovery_during_continuous_traffic(chat, window):
     """B reconnects 20 times (half of them after an abrupt drop) while messages
     keep arriving: over all its connections it sees every event exactly once,
-    in log order."""
-    s = chat()
+    in log order. With a window of one event, every recovery is read from the store
+    by a reader thread while live events keep coming (the session holds them)."""
+    s = chat(*(["--recent-events", "1"] if window == "store" else []))
     make_room(s.port, "g", "group", [("a", "member"), ("b", "member")])
     stop = threading.Event()
     posted = [0]
